@@ -1,0 +1,1 @@
+"""The shared library of Flotilla services: one way to do each cross-cutting thing."""

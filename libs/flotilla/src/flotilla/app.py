@@ -1,0 +1,92 @@
+"""The app factory every service builds on: ``create_app(settings)`` stays a few lines."""
+
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import httpx
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CollectorRegistry
+
+from flotilla.auth import JwksClient, TokenVerifier
+from flotilla.db import Database, install_database_error_handler
+from flotilla.errors import install_internal_error_handler
+from flotilla.headers import SecurityHeadersMiddleware
+from flotilla.health import ReadinessCheck, operations_router
+from flotilla.logging import configure_logging
+from flotilla.metrics import MetricsMiddleware, RequestMetrics
+from flotilla.request_id import RequestIdMiddleware
+from flotilla.settings import ServiceSettings
+
+ServiceLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def remote_token_verifier(settings: ServiceSettings) -> TokenVerifier:
+    """A verifier that trusts the keys the users service publishes at ``jwks_url``."""
+    client = httpx.AsyncClient(timeout=settings.jwks_timeout_seconds)
+    return TokenVerifier(
+        JwksClient(settings.jwks_url, client=client),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+    )
+
+
+def create_service_app(
+    *,
+    name: str,
+    version: str,
+    settings: ServiceSettings,
+    routers: Iterable[APIRouter],
+    database: Database | None = None,
+    token_verifier: TokenVerifier | None = None,
+    readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+    lifespan: ServiceLifespan | None = None,
+    description: str = "",
+) -> FastAPI:
+    configure_logging(name, settings.log_level)
+    checks = dict(readiness_checks or {})
+    if database is not None:
+        checks.setdefault("database", database.ping)
+
+    @asynccontextmanager
+    async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app):
+                    yield
+        finally:
+            if database is not None:
+                await database.dispose()
+            if token_verifier is not None and isinstance(token_verifier.keys, JwksClient):
+                await token_verifier.keys.aclose()
+
+    app = FastAPI(title=name, version=version, description=description, lifespan=app_lifespan)
+    app.state.settings = settings
+    app.state.database = database
+    app.state.token_verifier = token_verifier
+
+    metrics = RequestMetrics(CollectorRegistry())
+    app.include_router(operations_router(checks, metrics))
+    for router in routers:
+        app.include_router(router)
+
+    install_internal_error_handler(app)
+    if database is not None:
+        install_database_error_handler(app)
+
+    # Added innermost first: the request id wraps everything, so the access
+    # log line and every error response carry it.
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Location", "Retry-After"],
+        )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestIdMiddleware)
+    return app

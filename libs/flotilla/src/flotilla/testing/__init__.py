@@ -1,0 +1,1 @@
+"""Test support: real-Postgres providers, the pytest plugin, tokens and fault injection."""

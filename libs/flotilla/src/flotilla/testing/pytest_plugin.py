@@ -1,0 +1,209 @@
+"""pytest plugin: a real Postgres for every integration test, isolated per test.
+
+The controlling process (the only one without xdist, the xdist controller
+with it) picks a provider, starts the server and builds a template database
+with the package's migrations applied (ini option ``flotilla_alembic_ini``).
+Each worker clones the template into a database of its own; each test runs
+in a transaction that is rolled back (SQLAlchemy's "joining a session into an
+external transaction" recipe), so nothing a test writes survives it.
+"""
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from flotilla.db import get_session
+from flotilla.migrations import upgrade_to_head
+from flotilla.testing.postgres import (
+    PostgresProvider,
+    choose_provider,
+    create_database,
+    drop_database,
+)
+
+_URL_KEY = "flotilla_server_url"
+_TEMPLATE_KEY = "flotilla_template"
+_DESCRIPTION_KEY = "flotilla_provider"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "flotilla_alembic_ini",
+        "alembic.ini whose migrations make the test template database",
+        default="",
+    )
+
+
+class _ServerState:
+    """What the controlling process started, shared with workers through workerinput."""
+
+    def __init__(self) -> None:
+        self.provider: PostgresProvider | None = None
+        self.server_url: URL | None = None
+        self.template: str | None = None
+        self.description = ""
+
+
+_state = _ServerState()
+
+
+def _started_server() -> URL:
+    if _state.server_url is None:
+        raise RuntimeError("the flotilla plugin has not started a test Postgres")
+    return _state.server_url
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    if _is_worker(config):
+        worker_input: dict[str, Any] = config.workerinput  # type: ignore[attr-defined]
+        _state.server_url = make_url(worker_input[_URL_KEY])
+        _state.template = worker_input[_TEMPLATE_KEY]
+        _state.description = worker_input[_DESCRIPTION_KEY]
+        return
+    provider = choose_provider()
+    _state.provider = provider
+    _state.description = provider.describe()
+    _state.server_url = provider.start()
+    _state.template = f"flotilla_tpl_{uuid.uuid4().hex[:10]}"
+    create_database(_state.server_url, _state.template)
+    alembic_ini = config.getini("flotilla_alembic_ini")
+    if alembic_ini:
+        ini_path = Path(config.inipath or config.rootpath).parent / alembic_ini
+        template_url = _state.server_url.set(database=_state.template)
+        upgrade_to_head(str(ini_path), template_url.render_as_string(hide_password=False))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: hand the running server to each worker."""
+    node.workerinput[_URL_KEY] = _started_server().render_as_string(hide_password=False)
+    node.workerinput[_TEMPLATE_KEY] = _state.template
+    node.workerinput[_DESCRIPTION_KEY] = _state.description
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"flotilla test Postgres provider: {_state.description}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _is_worker(config) or _state.provider is None:
+        return
+    try:
+        if _state.server_url is not None and _state.template is not None:
+            drop_database(_state.server_url, _state.template)
+    finally:
+        _state.provider.stop()
+        _state.provider = None
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> URL:
+    """URL of the maintenance database of the test server (for tests that make databases)."""
+    return _started_server()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server_url: URL, flotilla_worker_id: str) -> Iterator[str]:
+    """This worker's own database, cloned from the migrated template."""
+    template = str(_state.template)
+    name = f"{template}_{flotilla_worker_id}"
+    url = create_database(postgres_server_url, name, template=template)
+    yield url.render_as_string(hide_password=False)
+    drop_database(postgres_server_url, name)
+
+
+@pytest.fixture(scope="session")
+def flotilla_worker_id(request: pytest.FixtureRequest) -> str:
+    """xdist's worker id (``gw0``...), or ``main`` without xdist."""
+    worker_input = getattr(request.config, "workerinput", None)
+    return str(worker_input["workerid"]) if worker_input else "main"
+
+
+@pytest.fixture(scope="session")
+async def database_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db_session(database_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are SAVEPOINTs in a transaction rolled back after the test."""
+    async with database_engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+
+
+async def _client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+async def client(app: FastAPI, db_session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the service app, its database session the test's rolled-back one."""
+
+    async def rolled_back_session() -> AsyncIterator[AsyncSession]:
+        yield db_session
+
+    app.dependency_overrides[get_session] = rolled_back_session
+    try:
+        async for http_client in _client_for(app):
+            yield http_client
+    finally:
+        app.dependency_overrides.pop(get_session, None)
+
+
+@pytest.fixture
+async def committing_client(
+    app: FastAPI, database_engine: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client whose requests really commit, for races and concurrency.
+
+    Every table is emptied afterwards, so later tests still start clean.
+    """
+    try:
+        async for http_client in _client_for(app):
+            yield http_client
+    finally:
+        await truncate_all_tables(database_engine)
+
+
+async def truncate_all_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT quote_ident(tablename) FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        )
+        tables = [row[0] for row in rows]
+        if tables:
+            # The names come quoted from the catalog, not from user input.
+            statement = f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
+            await connection.execute(text(statement))

@@ -1,0 +1,84 @@
+"""A minimal service built on the library, used by the library's own tests."""
+
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+
+from flotilla.app import create_service_app
+from flotilla.auth import AdminPrincipal, CurrentPrincipal, StaticKeySet, TokenVerifier
+from flotilla.db import Database, SessionDep
+from flotilla.settings import Environment, ServiceSettings
+from flotilla.testing.tokens import TEST_AUDIENCE, TEST_ISSUER, SigningKey, jwks
+
+notes = Table(
+    "notes",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("text", String(200), nullable=False),
+)
+
+
+class NoteIn(BaseModel):
+    text: str
+
+
+router = APIRouter()
+
+
+@router.post("/notes", status_code=201)
+async def add_note(note: NoteIn, session: SessionDep) -> dict[str, Any]:
+    note_id = await session.scalar(insert(notes).values(text=note.text).returning(notes.c.id))
+    await session.commit()
+    return {"id": note_id, "text": note.text}
+
+
+@router.get("/notes/count")
+async def count_notes(session: SessionDep) -> dict[str, int]:
+    return {"count": await session.scalar(select(func.count()).select_from(notes)) or 0}
+
+
+@router.get("/whoami")
+async def whoami(principal: CurrentPrincipal) -> dict[str, Any]:
+    return {"user_id": principal.user_id, "roles": sorted(principal.roles)}
+
+
+@router.get("/admin-only")
+async def admin_only(principal: AdminPrincipal) -> dict[str, bool]:
+    return {"admin": principal.is_admin}
+
+
+@router.get("/boom")
+async def boom() -> None:
+    raise RuntimeError("secret internals: password=hunter2")
+
+
+def build_app(database_url: str, verifier: TokenVerifier) -> FastAPI:
+    settings = ServiceSettings(environment=Environment.TEST, database_url=database_url)
+    return create_service_app(
+        name="notes",
+        version="0",
+        settings=settings,
+        routers=[router],
+        database=Database(settings),
+        token_verifier=verifier,
+    )
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> SigningKey:
+    return SigningKey()
+
+
+@pytest.fixture
+def verifier(signing_key: SigningKey) -> TokenVerifier:
+    return TokenVerifier(
+        StaticKeySet(jwks([signing_key])), issuer=TEST_ISSUER, audience=TEST_AUDIENCE
+    )
+
+
+@pytest.fixture
+def app(database_url: str, verifier: TokenVerifier) -> FastAPI:
+    return build_app(database_url, verifier)

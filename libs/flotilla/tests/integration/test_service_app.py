@@ -1,0 +1,169 @@
+"""What every service built with create_service_app does for free."""
+
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from flotilla.logging import configure_logging
+from flotilla.testing.tokens import SigningKey, bearer, claims_for
+
+
+async def test_healthz_answers_ok(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_the_database_check(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+async def test_every_response_carries_a_generated_request_id(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+async def test_a_valid_inbound_request_id_is_echoed(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"X-Request-ID": "trace-123.a_b"})
+
+    assert response.headers["X-Request-ID"] == "trace-123.a_b"
+
+
+async def test_an_invalid_inbound_request_id_is_replaced(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"X-Request-ID": "bad id!"})
+
+    assert response.headers["X-Request-ID"] != "bad id!"
+
+
+async def test_security_headers_are_set(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+async def test_cors_is_closed_by_default(client: httpx.AsyncClient) -> None:
+    response = await client.options(
+        "/healthz",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
+
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_an_unhandled_error_is_a_bare_500_with_request_id(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await client.get("/boom", headers={"X-Request-ID": "boom-1"})
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal Server Error"}
+    assert response.headers["X-Request-ID"] == "boom-1"
+    assert "hunter2" not in response.text
+    assert any(record.exc_info for record in caplog.records)
+
+
+async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
+    await client.post("/notes", json={"text": "counted"})
+
+    body = (await client.get("/metrics")).text
+
+    assert 'http_requests_total{method="POST",route="/notes",status="201"} 1.0' in body
+    assert "http_request_duration_seconds_bucket" in body
+
+
+async def test_unmatched_paths_share_one_metrics_label(client: httpx.AsyncClient) -> None:
+    await client.get("/no/such/path/1")
+    await client.get("/no/such/path/2")
+
+    body = (await client.get("/metrics")).text
+
+    assert 'route="<unmatched>",status="404"} 2.0' in body
+
+
+async def test_log_lines_are_json_with_the_request_id(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("notes")  # bind the handler to the captured stdout
+    await client.get("/healthz", headers={"X-Request-ID": "log-me-1"})
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    access = [line for line in lines if line["logger"] == "flotilla.access"]
+
+    assert access[-1]["request_id"] == "log-me-1"
+    assert access[-1]["route"] == "/healthz"
+    assert access[-1]["service"] == "notes"
+
+
+class TestAuthentication:
+    async def test_no_credentials_is_401_not_authenticated(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/whoami")
+
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Not authenticated"}
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+    async def test_a_non_bearer_scheme_is_401_not_authenticated(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        response = await client.get("/whoami", headers={"Authorization": "Basic dTpw"})
+
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Not authenticated"}
+
+    @pytest.mark.parametrize(
+        "token_of",
+        [
+            pytest.param(lambda key: "garbage", id="garbage"),
+            pytest.param(lambda key: key.sign(claims_for(1, lifetime_seconds=-5)), id="expired"),
+            pytest.param(lambda key: key.sign(claims_for(1, audience="other")), id="wrong-aud"),
+            pytest.param(lambda key: SigningKey().sign(claims_for(1)), id="unknown-key"),
+        ],
+    )
+    async def test_a_bad_token_is_401_invalid_credentials(
+        self,
+        client: httpx.AsyncClient,
+        signing_key: SigningKey,
+        token_of: Callable[[SigningKey], str],
+    ) -> None:
+        token = token_of(signing_key)
+
+        response = await client.get("/whoami", headers=bearer(token))
+
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Invalid authentication credentials"}
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+    async def test_a_valid_token_identifies_the_caller(
+        self, client: httpx.AsyncClient, signing_key: SigningKey
+    ) -> None:
+        token = signing_key.sign(claims_for(5, roles=["reader"]))
+
+        response = await client.get("/whoami", headers=bearer(token))
+
+        assert response.status_code == 200
+        assert response.json() == {"user_id": 5, "roles": ["reader"]}
+
+    async def test_a_non_admin_is_403_on_admin_routes(
+        self, client: httpx.AsyncClient, signing_key: SigningKey
+    ) -> None:
+        response = await client.get("/admin-only", headers=bearer(signing_key.sign(claims_for(5))))
+
+        assert response.status_code == 403
+        assert response.json() == {"detail": "Not enough permissions"}
+
+    async def test_an_admin_passes_admin_routes(
+        self, client: httpx.AsyncClient, signing_key: SigningKey
+    ) -> None:
+        token = signing_key.sign(claims_for(1, roles=["admin"]))
+
+        response = await client.get("/admin-only", headers=bearer(token))
+
+        assert response.status_code == 200
