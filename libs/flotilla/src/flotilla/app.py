@@ -62,7 +62,14 @@ def create_service_app(
             if token_verifier is not None and isinstance(token_verifier.keys, JwksClient):
                 await token_verifier.keys.aclose()
 
-    app = FastAPI(title=name, version=version, description=description, lifespan=app_lifespan)
+    # No slash redirects: collection paths answer with and without the slash.
+    app = FastAPI(
+        title=name,
+        version=version,
+        description=description,
+        lifespan=app_lifespan,
+        redirect_slashes=False,
+    )
     app.state.settings = settings
     app.state.database = database
     app.state.token_verifier = token_verifier

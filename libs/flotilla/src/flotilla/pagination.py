@@ -1,0 +1,37 @@
+"""The contract's pagination: ``skip``/``limit`` query parameters and the page envelope."""
+
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+
+MAX_LIMIT = 100
+#: OFFSET is a bigint in Postgres; anything larger must be a 422, not a database error.
+MAX_SKIP = 2**63 - 1
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    skip: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    skip: int
+    limit: int
+
+
+def page_params(
+    skip: Annotated[int, Query(ge=0, le=MAX_SKIP, description="Items to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 10,
+) -> PageParams:
+    return PageParams(skip=skip, limit=limit)
+
+
+PageParamsDep = Annotated[PageParams, Depends(page_params)]
