@@ -4,7 +4,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -67,6 +67,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+#: A primary key in a path: ids beyond bigint are a 422, not a database error.
+ResourceId = Annotated[int, Path(le=2**63 - 1)]
 
 
 def is_connection_failure(error: BaseException) -> bool:

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
 from flotilla.auth import TokenVerifier
 from flotilla.testing.faults import DatabaseProxy
@@ -14,18 +14,12 @@ from ..conftest import build_app
 
 
 @pytest.fixture
-async def proxy(postgres_server_url: URL) -> AsyncIterator[DatabaseProxy]:
-    database_proxy = DatabaseProxy(postgres_server_url)
-    await database_proxy.start()
-    yield database_proxy
-    await database_proxy.cut()
-
-
-@pytest.fixture
 async def proxied_client(
-    proxy: DatabaseProxy, database_url: str, verifier: TokenVerifier
+    database_proxy: DatabaseProxy, database_url: str, verifier: TokenVerifier
 ) -> AsyncIterator[httpx.AsyncClient]:
-    proxied_url = proxy.url_for(make_url(database_url)).render_as_string(hide_password=False)
+    proxied_url = database_proxy.url_for(make_url(database_url)).render_as_string(
+        hide_password=False
+    )
     app: FastAPI = build_app(proxied_url, verifier)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with (
@@ -36,14 +30,14 @@ async def proxied_client(
 
 
 async def test_requests_get_503_while_the_database_is_down_then_recover(
-    proxy: DatabaseProxy, proxied_client: httpx.AsyncClient
+    database_proxy: DatabaseProxy, proxied_client: httpx.AsyncClient
 ) -> None:
     assert (await proxied_client.get("/notes/count")).status_code == 200
 
-    await proxy.cut()
+    await database_proxy.cut()
     during_outage = await proxied_client.get("/notes/count")
     readiness = await proxied_client.get("/readyz")
-    await proxy.restore()
+    await database_proxy.restore()
     after_recovery = await proxied_client.get("/notes/count")
 
     assert during_outage.status_code == 503
@@ -54,11 +48,11 @@ async def test_requests_get_503_while_the_database_is_down_then_recover(
 
 
 async def test_a_write_during_the_outage_is_refused_not_lost(
-    proxy: DatabaseProxy, proxied_client: httpx.AsyncClient
+    database_proxy: DatabaseProxy, proxied_client: httpx.AsyncClient
 ) -> None:
-    await proxy.cut()
+    await database_proxy.cut()
     refused = await proxied_client.post("/notes", json={"text": "during outage"})
-    await proxy.restore()
+    await database_proxy.restore()
 
     assert refused.status_code == 503
     assert refused.headers["X-Request-ID"]

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from flotilla.db import get_session
 from flotilla.migrations import upgrade_to_head
+from flotilla.testing.faults import DatabaseProxy
 from flotilla.testing.postgres import (
     PostgresProvider,
     choose_provider,
@@ -153,6 +154,15 @@ async def db_session(database_engine: AsyncEngine) -> AsyncIterator[AsyncSession
         finally:
             await session.close()
             await transaction.rollback()
+
+
+@pytest.fixture
+async def database_proxy(postgres_server_url: URL) -> AsyncIterator[DatabaseProxy]:
+    """A cuttable TCP proxy to the test server, for database-outage tests."""
+    proxy = DatabaseProxy(postgres_server_url)
+    await proxy.start()
+    yield proxy
+    await proxy.cut()
 
 
 async def _client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:

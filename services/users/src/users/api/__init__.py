@@ -1,0 +1,1 @@
+"""HTTP routes of the users service, one module per resource."""

@@ -1,0 +1,58 @@
+"""The users resource: one's own profile, and the admin's view of everybody."""
+
+from fastapi import APIRouter, HTTPException, status
+
+from flotilla.auth import forbidden
+from flotilla.db import ResourceId, SessionDep
+from flotilla.pagination import Page, PageParamsDep
+from users import repository
+from users.deps import CurrentAdmin, CurrentUser, HasherDep
+from users.schemas import UserOut, UserUpdate
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+
+USER_NOT_FOUND = "User not found"
+
+
+@router.get("/me")
+async def read_me(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user)
+
+
+@router.patch("/me")
+async def update_me(
+    body: UserUpdate, user: CurrentUser, session: SessionDep, hasher: HasherDep
+) -> UserOut:
+    """Change ``full_name`` and/or ``password``; an omitted field is left as it is."""
+    if "full_name" in body.model_fields_set:
+        user.full_name = body.full_name
+    if body.password is not None:
+        user.hashed_password = await hasher.hash(body.password)
+    await session.commit()
+    return UserOut.model_validate(user)
+
+
+@router.get("/", responses={403: {"description": "Not an admin"}})
+@router.get("", include_in_schema=False)
+async def list_users(
+    admin: CurrentAdmin, session: SessionDep, page: PageParamsDep
+) -> Page[UserOut]:
+    users, total = await repository.list_users(session, page)
+    return Page[UserOut](
+        items=[UserOut.model_validate(u) for u in users],
+        total=total,
+        skip=page.skip,
+        limit=page.limit,
+    )
+
+
+@router.get("/{user_id}", responses={403: {"description": "Neither admin nor that user"}})
+async def read_user(user_id: ResourceId, caller: CurrentUser, session: SessionDep) -> UserOut:
+    if caller.id == user_id:
+        return UserOut.model_validate(caller)
+    if not caller.is_admin:
+        raise forbidden()
+    user = await repository.get_user(session, user_id)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=USER_NOT_FOUND)
+    return UserOut.model_validate(user)

@@ -1,0 +1,53 @@
+"""Dependencies of the users routes: the service's components and the calling user."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from flotilla.auth import INVALID_CREDENTIALS, CurrentPrincipal, forbidden, unauthorized
+from flotilla.db import SessionDep
+from users import repository
+from users.login import LockoutPolicy
+from users.models import User
+from users.passwords import PasswordHasher
+from users.tokens import TokenIssuer
+
+
+def get_hasher(request: Request) -> PasswordHasher:
+    hasher: PasswordHasher = request.app.state.password_hasher
+    return hasher
+
+
+def get_token_issuer(request: Request) -> TokenIssuer:
+    issuer: TokenIssuer = request.app.state.token_issuer
+    return issuer
+
+
+def get_lockout_policy(request: Request) -> LockoutPolicy:
+    policy: LockoutPolicy = request.app.state.lockout_policy
+    return policy
+
+
+HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
+TokenIssuerDep = Annotated[TokenIssuer, Depends(get_token_issuer)]
+LockoutPolicyDep = Annotated[LockoutPolicy, Depends(get_lockout_policy)]
+
+
+async def get_current_user(principal: CurrentPrincipal, session: SessionDep) -> User:
+    """The token's user, who must still exist and be active."""
+    user = await repository.get_user(session, principal.user_id)
+    if user is None or not user.is_active:
+        raise unauthorized(INVALID_CREDENTIALS)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_current_admin(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise forbidden()
+    return user
+
+
+CurrentAdmin = Annotated[User, Depends(get_current_admin)]

@@ -1,0 +1,92 @@
+"""Fixtures of the users service tests: cheap password hashing and a fixed signing key."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flotilla.db import get_session
+from flotilla.settings import Environment
+from users.main import create_app
+from users.settings import UsersSettings
+
+PASSWORD = "correct horse battery"
+#: Argon2 at its cheapest, so hundreds of registrations stay fast in tests.
+CHEAP_HASHING: dict[str, Any] = {
+    "password_hash_memory_kib": 1024,
+    "password_hash_time_cost": 1,
+    "password_hash_parallelism": 1,
+}
+
+
+def private_pem(key: Ed25519PrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.fixture(scope="session")
+def signing_key_pem() -> str:
+    return private_pem(Ed25519PrivateKey.generate())
+
+
+@pytest.fixture
+def settings(database_url: str, signing_key_pem: str, tmp_path: Path) -> UsersSettings:
+    return UsersSettings(
+        environment=Environment.TEST,
+        database_url=database_url,
+        signing_key=signing_key_pem,
+        data_dir=tmp_path,
+        **CHEAP_HASHING,
+    )
+
+
+@pytest.fixture
+def app(settings: UsersSettings) -> FastAPI:
+    return create_app(settings)
+
+
+@asynccontextmanager
+async def client_for(
+    settings: UsersSettings, db_session: AsyncSession
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on another app instance (other settings) sharing the test's rolled-back session."""
+    other_app = create_app(settings)
+
+    async def rolled_back_session() -> AsyncIterator[AsyncSession]:
+        yield db_session
+
+    other_app.dependency_overrides[get_session] = rolled_back_session
+    transport = httpx.ASGITransport(app=other_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+async def register(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD, **extra: Any
+) -> httpx.Response:
+    return await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": password, **extra}
+    )
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await client.post("/api/v1/auth/token", data={"username": email, "password": password})
+
+
+async def token_for(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
+    """Register (if needed) and log in; returns the access token."""
+    await register(client, email, password)
+    response = await login(client, email, password)
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token

@@ -1,0 +1,39 @@
+import pytest
+from pydantic import ValidationError
+
+from users.settings import UsersSettings
+
+SAFE_DATABASE = "postgresql+psycopg://users:vault-secret@db:5432/users"
+
+
+def test_production_refuses_to_start_without_a_signing_key() -> None:
+    with pytest.raises(ValidationError, match="signing_key"):
+        UsersSettings(environment="production", database_url=SAFE_DATABASE)
+
+
+def test_production_starts_with_a_key_file(tmp_path: object) -> None:
+    settings = UsersSettings(
+        environment="production",
+        database_url=SAFE_DATABASE,
+        signing_key_file="/run/secrets/users-signing-key.pem",
+    )
+
+    assert settings.is_production
+
+
+def test_first_admin_comes_from_the_unprefixed_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIRST_ADMIN_EMAIL", "root@example.com")
+    monkeypatch.setenv("FIRST_ADMIN_PASSWORD", "admin-secret")
+
+    settings = UsersSettings()
+
+    assert settings.first_admin_email == "root@example.com"
+    assert settings.first_admin_password is not None
+    assert settings.first_admin_password.get_secret_value() == "admin-secret"
+    assert "admin-secret" not in repr(settings)
+
+
+def test_service_settings_use_the_users_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USERS_ACCESS_TOKEN_EXPIRE_MINUTES", "5")
+
+    assert UsersSettings().access_token_expire_minutes == 5
