@@ -1,9 +1,9 @@
 """Every Flotilla workflow; CI and the GitLab pipeline call these same sessions.
 
-    nox -s tests-3.11                      all packages' tests on Python 3.11
-    nox -s "tests-3.11(package='items')"   one package
-    nox -s lint -- services/items          lint one package (default: the repo)
-    nox -s typecheck -- libs/flotilla      typecheck one package
+nox -s tests-3.11                      all packages' tests on Python 3.11
+nox -s "tests-3.11(package='items')"   one package
+nox -s lint -- services/items          lint one package (default: the repo)
+nox -s typecheck -- libs/flotilla      typecheck one package
 """
 
 import os
@@ -80,3 +80,18 @@ def tests(session: nox.Session, package: str) -> None:
         f"--junitxml={REPORTS / f'junit-{tag}.xml'}",
         *session.posargs,
     )
+
+
+@nox.session(python=PYTHONS[0])
+def dev(session: nox.Session) -> None:
+    """The whole stack on this machine: users, items and gateway on a real Postgres."""
+    install(session)
+    session.run("python", "-m", "flotilla.devstack", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def e2e(session: nox.Session) -> None:
+    """End-to-end suite against GATEWAY_URL, or against a dev stack it starts and stops."""
+    install(session)
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    session.run("pytest", "tests_e2e", f"--junitxml={REPORTS / 'junit-e2e.xml'}", *session.posargs)

@@ -56,8 +56,12 @@ build_debian() {
     # Trust this machine's extra CAs (a TLS-intercepting proxy); they live only in the image.
     if compgen -G "$CA_DIR/*.crt" >/dev/null; then cp "$CA_DIR"/*.crt "$rootfs/usr/local/share/ca-certificates/"; fi
     chroot "$rootfs" update-ca-certificates >/dev/null
-    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
-        "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/etc/hostname "$rootfs"/etc/resolv.conf
+    # What the dpkg excludes above would have skipped, and caches.
+    find "$rootfs"/usr/share/doc -mindepth 1 -not -name copyright -not -type d -delete
+    find "$rootfs"/usr/share/locale -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
+    rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/var/cache/apt/*.bin \
+        "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
+        "$rootfs"/etc/hostname "$rootfs"/etc/resolv.conf
     tar -C "$rootfs" --numeric-owner -c . | docker import \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --change 'ENV LANG=C.UTF-8' --change 'CMD ["bash"]' - "$image" >/dev/null
@@ -67,9 +71,15 @@ build_debian() {
 build_from_dir() { # image dir [extra tags...]
     local image=$1 dir=$2 hash tag
     shift 2
-    hash=$(recipe_hash "$dir")
+    # The base image's ID is part of the hash: a rebuilt local/debian rebuilds its children.
+    hash=$(recipe_hash "$dir")-$(docker image inspect -f '{{.Id}}' local/debian:bookworm | cut -c8-19)
     if needs_build "$image" "$hash"; then
-        docker build --network host --label "flotilla.recipe=$hash" -t "$image" "$dir"
+        local build_log=/tmp/flotilla-build-${image//[\/:]/-}.log
+        log "building $image (log: $build_log)"
+        if ! docker build --network host --label "flotilla.recipe=$hash" -t "$image" "$dir" >"$build_log" 2>&1; then
+            tail -n 30 "$build_log" >&2
+            exit 1
+        fi
         log "built $image"
     else
         log "$image present"

@@ -71,6 +71,10 @@ start_dockerd() {
 
 if engine_up; then
     log "an engine already answers on /var/run/docker.sock; reusing it"
+    # A pid file whose dockerd is gone is stale: dockerd-stop.sh must not act on it.
+    if [[ -f $PID_FILE && $(cat "/proc/$(cat "$PID_FILE")/comm" 2>/dev/null) != dockerd ]]; then
+        rm -f "$PID_FILE"
+    fi
     # The image builds still need debootstrap.
     install_packages debootstrap ca-certificates
 else

@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from flotilla.auth import JwksClient, TokenVerifier
 from flotilla.db import Database, install_database_error_handler
-from flotilla.errors import install_internal_error_handler
+from flotilla.errors import install_internal_error_handler, install_validation_error_handler
 from flotilla.headers import SecurityHeadersMiddleware
 from flotilla.health import ReadinessCheck, operations_router
 from flotilla.logging import configure_logging
@@ -80,6 +80,7 @@ def create_service_app(
         app.include_router(router)
 
     install_internal_error_handler(app)
+    install_validation_error_handler(app)
     if database is not None:
         install_database_error_handler(app)
 

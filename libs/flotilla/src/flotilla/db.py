@@ -68,8 +68,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
-#: A primary key in a path: ids beyond bigint are a 422, not a database error.
-ResourceId = Annotated[int, Path(le=2**63 - 1)]
+#: A primary key in a path: ids beyond bigint (either way) are a 422, not a database error.
+ResourceId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]
 
 
 def is_connection_failure(error: BaseException) -> bool:

@@ -167,3 +167,30 @@ class TestAuthentication:
         response = await client.get("/admin-only", headers=bearer(token))
 
         assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(rb'{"text": ["\ud800"]}', id="lone-surrogate"),
+        pytest.param(b'{"text": NaN}', id="nan"),
+        pytest.param(b'{"text": [Infinity]}', id="infinity"),
+    ],
+)
+async def test_invalid_input_that_json_cannot_echo_is_still_a_422(
+    client: httpx.AsyncClient, content: bytes
+) -> None:
+    response = await client.post(
+        "/notes", content=content, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "text"]
+
+
+async def test_validation_errors_do_not_echo_the_input(client: httpx.AsyncClient) -> None:
+    response = await client.post("/notes", json={"text": ["hunter2"]})
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0].keys() >= {"loc", "msg", "type"}
+    assert "hunter2" not in response.text

