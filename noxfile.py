@@ -7,6 +7,7 @@ nox -s typecheck -- libs/flotilla      typecheck one package
 """
 
 import os
+import subprocess
 from pathlib import Path
 
 import nox
@@ -25,6 +26,12 @@ PACKAGES = {
     "gateway": "services/gateway",
 }
 REPORTS = ROOT / "build" / "reports"
+SERVICES = ["users", "items", "gateway"]
+#: check-jsonschema's vendored schemas (they work offline) -> the file each one checks.
+SCHEMAS = {
+    "vendor.compose-spec": "docker-compose.yml",
+    "vendor.gitlab-ci": ".gitlab-ci.yml",
+}
 
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
@@ -49,10 +56,21 @@ def targets(session: nox.Session) -> list[str]:
 
 @nox.session(python=PYTHONS[0])
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check), plus schema checks of the compose and pipeline files."""
+    """ruff lint + format check; for the whole repo also Dockerfiles, scripts, compose, CI."""
     install(session)
     session.run("ruff", "check", *targets(session))
     session.run("ruff", "format", "--check", *targets(session))
+    if session.posargs:
+        return
+    dockerfiles = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("**/Dockerfile"))
+    scripts = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "ci").glob("**/*.sh"))
+    if dockerfiles:
+        session.run("hadolint", *dockerfiles)
+    if scripts:
+        session.run("shellcheck", ".ci/run", *scripts)
+    for schema, document in SCHEMAS.items():
+        if (ROOT / document).exists():
+            session.run("check-jsonschema", "--builtin-schema", schema, document)
 
 
 @nox.session(python=PYTHONS[0])
@@ -95,3 +113,41 @@ def e2e(session: nox.Session) -> None:
     install(session)
     REPORTS.mkdir(parents=True, exist_ok=True)
     session.run("pytest", "tests_e2e", f"--junitxml={REPORTS / 'junit-e2e.xml'}", *session.posargs)
+
+
+def image_tag() -> str:
+    """``FLOTILLA_IMAGE_TAG``, else the commit's short SHA."""
+    tag = os.environ.get("FLOTILLA_IMAGE_TAG")
+    if tag:
+        return tag
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"],  # noqa: S607 (git from PATH)
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return sha.stdout.strip()
+
+
+@nox.session(python=False)
+def build(session: nox.Session) -> None:
+    """Build service images ``flotilla/<service>:<tag>`` (and ``:latest``).
+
+    ``nox -s build -- items`` builds one. ``FLOTILLA_PYTHON_IMAGE`` overrides
+    the base image (default: the official python image); ``DOCKER_BUILD_NETWORK``
+    sets the build network (``host`` on our air-gapped CI machines).
+    """
+    tag = image_tag()
+    base = os.environ.get("FLOTILLA_PYTHON_IMAGE")
+    network = os.environ.get("DOCKER_BUILD_NETWORK")
+    for service in session.posargs or SERVICES:
+        if service not in SERVICES:
+            session.error(f"unknown service {service!r}; choose from {', '.join(SERVICES)}")
+        command = ["docker", "build", "-f", f"services/{service}/Dockerfile"]
+        command += ["-t", f"flotilla/{service}:{tag}", "-t", f"flotilla/{service}:latest"]
+        if base:
+            command += ["--build-arg", f"PYTHON_IMAGE={base}"]
+        if network:
+            command += ["--network", network]
+        session.run(*command, ".", external=True)
