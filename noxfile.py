@@ -93,6 +93,7 @@ def tests(session: nox.Session, package: str) -> None:
         "-n",
         os.environ.get("PYTEST_WORKERS", "2"),
         f"--cov={package}",
+        f"--cov-config={ROOT / 'pyproject.toml'}",
         "--cov-report=term",
         f"--cov-report=xml:{REPORTS / f'coverage-{tag}.xml'}",
         f"--junitxml={REPORTS / f'junit-{tag}.xml'}",
