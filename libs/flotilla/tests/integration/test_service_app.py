@@ -6,7 +6,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from flotilla.app import create_service_app
+from flotilla.auth import TokenVerifier
 from flotilla.logging import configure_logging
+from flotilla.settings import Environment, ServiceSettings
 from flotilla.testing.tokens import SigningKey, bearer, claims_for
 
 
@@ -194,3 +197,26 @@ async def test_validation_errors_do_not_echo_the_input(client: httpx.AsyncClient
     assert response.status_code == 422
     assert response.json()["detail"][0].keys() >= {"loc", "msg", "type"}
     assert "hunter2" not in response.text
+
+
+async def test_cors_allows_only_the_configured_origins(
+    database_url: str, verifier: TokenVerifier
+) -> None:
+    settings = ServiceSettings(
+        environment=Environment.TEST,
+        database_url=database_url,
+        cors_allow_origins=["https://app.example"],
+    )
+    app = create_service_app(name="cors", version="0", settings=settings, routers=[])
+    preflight = {"Access-Control-Request-Method": "GET"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        allowed = await client.options(
+            "/healthz", headers={"Origin": "https://app.example", **preflight}
+        )
+        refused = await client.options(
+            "/healthz", headers={"Origin": "https://evil.example", **preflight}
+        )
+
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+    assert "access-control-allow-origin" not in refused.headers
