@@ -135,12 +135,12 @@ def image_tag() -> str:
 def build(session: nox.Session) -> None:
     """Build service images ``flotilla/<service>:<tag>`` (and ``:latest``).
 
-    ``nox -s build -- items`` builds one. ``FLOTILLA_PYTHON_IMAGE`` overrides
+    ``nox -s build -- items`` builds one. ``PYTHON_IMAGE`` overrides
     the base image (default: the official python image); ``DOCKER_BUILD_NETWORK``
     sets the build network (``host`` on our air-gapped CI machines).
     """
     tag = image_tag()
-    base = os.environ.get("FLOTILLA_PYTHON_IMAGE")
+    base = os.environ.get("PYTHON_IMAGE")
     network = os.environ.get("DOCKER_BUILD_NETWORK")
     for service in session.posargs or SERVICES:
         if service not in SERVICES:

@@ -15,6 +15,8 @@ UNMATCHED_ROUTE = "<unmatched>"
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 access_log = logging.getLogger("flotilla.access")
+#: Probed every few seconds by orchestrators: logged at DEBUG while they succeed.
+PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class RequestMetrics:
@@ -68,7 +70,9 @@ class MetricsMiddleware:
             labels = (method, route, str(status))
             self.metrics.requests.labels(*labels).inc()
             self.metrics.latency.labels(*labels).observe(elapsed)
-            access_log.info(
+            level = logging.DEBUG if route in PROBE_ROUTES and status < 400 else logging.INFO
+            access_log.log(
+                level,
                 "request",
                 extra={
                     "method": method,

@@ -95,14 +95,24 @@ async def test_log_lines_are_json_with_the_request_id(
     client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     configure_logging("notes")  # bind the handler to the captured stdout
-    await client.get("/healthz", headers={"X-Request-ID": "log-me-1"})
+    await client.get("/notes/count", headers={"X-Request-ID": "log-me-1"})
 
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     access = [line for line in lines if line["logger"] == "flotilla.access"]
 
     assert access[-1]["request_id"] == "log-me-1"
-    assert access[-1]["route"] == "/healthz"
+    assert access[-1]["route"] == "/notes/count"
     assert access[-1]["service"] == "notes"
+
+
+async def test_successful_probes_are_not_logged_at_info(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("notes")
+    await client.get("/healthz")
+    await client.get("/readyz")
+
+    assert '"route": "/healthz"' not in capsys.readouterr().out
 
 
 class TestAuthentication:
