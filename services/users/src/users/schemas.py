@@ -5,8 +5,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from flotilla.validation import STORABLE
+
 Password = Annotated[str, Field(min_length=8, max_length=128)]
-FullName = Annotated[str, StringConstraints(max_length=200)]
+FullName = Annotated[str, StringConstraints(max_length=200), STORABLE]
 
 
 class UserCreate(BaseModel):

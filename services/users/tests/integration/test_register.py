@@ -57,9 +57,19 @@ async def test_an_email_is_taken_case_insensitively(
         ({"email": "x@example.com", "password": PASSWORD, "full_name": "n" * 201}, "full_name"),
         ({"email": "x@example.com", "password": PASSWORD, "is_admin": True}, "is_admin"),
         ({"password": PASSWORD}, "email"),
+        ({"email": "x@example.com", "password": PASSWORD, "full_name": "nul\x00"}, "full_name"),
         ({"email": "x" * 300 + "@example.com", "password": PASSWORD}, "email"),
     ],
-    ids=["invalid-email", "short-pw", "long-pw", "long-name", "extra-field", "no-email", "huge"],
+    ids=[
+        "invalid-email",
+        "short-pw",
+        "long-pw",
+        "long-name",
+        "extra-field",
+        "no-email",
+        "nul-in-name",
+        "huge",
+    ],
 )
 async def test_bad_registrations_are_422_naming_the_field(
     client: httpx.AsyncClient, db_session: AsyncSession, body: dict[str, object], field: str

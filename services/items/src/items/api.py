@@ -1,0 +1,129 @@
+"""The items resource: anyone reads, users create, owners (or admins) change.
+
+Checks run in this order: authentication (``401``), the item exists (``404``),
+the caller may change it (``403``), then the body (``422``). Items are public
+to read, so answering ``404`` before ``403`` reveals nothing.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from pydantic import BaseModel
+
+from flotilla.auth import CurrentPrincipal, forbidden
+from flotilla.db import ResourceId, SessionDep
+from flotilla.pagination import Page, PageParamsDep
+from items import repository
+from items.schemas import ItemCreate, ItemOut, ItemPatch, ItemReplace, SearchText
+
+router = APIRouter(prefix="/api/v1/items", tags=["items"])
+
+ITEM_NOT_FOUND = "Item not found"
+
+
+class Message(BaseModel):
+    detail: str
+
+
+_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": Message, "description": "Missing or invalid access token"}
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Message, "description": "No item with this id"}
+}
+_CHANGE_ERRORS = {
+    **_UNAUTHORIZED,
+    403: {"model": Message, "description": "Neither the owner nor an admin"},
+    **_NOT_FOUND,
+}
+
+SearchQuery = Annotated[
+    SearchText | None,
+    Query(description="Case-insensitive substring of the name; `%`, `_` and `\\` match literally"),
+]
+OwnerFilter = Annotated[
+    int | None, Query(ge=-(2**63), le=2**63 - 1, description="Only items of this owner")
+]
+
+
+def item_not_found() -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=ITEM_NOT_FOUND)
+
+
+async def get_existing_item(item_id: ResourceId, session: SessionDep) -> ItemOut:
+    item = await repository.get_item(session, item_id)
+    if item is None:
+        raise item_not_found()
+    return item
+
+
+ExistingItem = Annotated[ItemOut, Depends(get_existing_item)]
+
+
+async def get_changeable_item(principal: CurrentPrincipal, item: ExistingItem) -> ItemOut:
+    """The item, if the caller owns it or is an admin (authenticated before the lookup)."""
+    if item.owner_id != principal.user_id and not principal.is_admin:
+        raise forbidden()
+    return item
+
+
+ChangeableItem = Annotated[ItemOut, Depends(get_changeable_item)]
+
+
+@router.post(
+    "/",
+    status_code=status.HTTP_201_CREATED,
+    responses=_UNAUTHORIZED,
+    response_description="The new item; `Location` is its URL",
+)
+@router.post("", status_code=status.HTTP_201_CREATED, include_in_schema=False)
+async def create_item(
+    principal: CurrentPrincipal, body: ItemCreate, session: SessionDep, response: Response
+) -> ItemOut:
+    """Create an item owned by the caller."""
+    item = await repository.create_item(session, body, owner_id=principal.user_id)
+    await session.commit()
+    response.headers["Location"] = f"{router.prefix}/{item.id}"
+    return item
+
+
+@router.get("/")
+@router.get("", include_in_schema=False)
+async def list_items(
+    session: SessionDep, page: PageParamsDep, q: SearchQuery = None, owner_id: OwnerFilter = None
+) -> Page[ItemOut]:
+    """A page of items ordered by id, optionally filtered by name and owner."""
+    found, total = await repository.list_items(session, page, q=q, owner_id=owner_id)
+    return Page[ItemOut](items=found, total=total, skip=page.skip, limit=page.limit)
+
+
+@router.get("/{item_id}", responses=_NOT_FOUND)
+async def read_item(item: ExistingItem) -> ItemOut:
+    return item
+
+
+@router.put("/{item_id}", responses=_CHANGE_ERRORS)
+async def replace_item(item: ChangeableItem, body: ItemReplace, session: SessionDep) -> ItemOut:
+    """Replace name, description and price; an omitted description becomes null."""
+    updated = await repository.update_item(session, item.id, body.model_dump())
+    if updated is None:  # deleted since we looked it up
+        raise item_not_found()
+    await session.commit()
+    return updated
+
+
+@router.patch("/{item_id}", responses=_CHANGE_ERRORS)
+async def patch_item(item: ChangeableItem, body: ItemPatch, session: SessionDep) -> ItemOut:
+    """Change only the fields present in the body; an empty body changes nothing."""
+    updated = await repository.update_item(session, item.id, body.model_dump(exclude_unset=True))
+    if updated is None:
+        raise item_not_found()
+    await session.commit()
+    return updated
+
+
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_CHANGE_ERRORS)
+async def delete_item(item: ChangeableItem, session: SessionDep) -> None:
+    if not await repository.delete_item(session, item.id):
+        raise item_not_found()
+    await session.commit()

@@ -1,0 +1,102 @@
+"""The items app on the test Postgres, verifying tokens against a JWKS served over real HTTP."""
+
+from collections.abc import Awaitable, Callable, Iterator
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import RowMapping, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from flotilla.settings import Environment
+from flotilla.testing.servers import serve_in_thread
+from flotilla.testing.tokens import SigningKey, bearer, claims_for, jwks
+from items.main import create_app
+from items.models import items
+from items.settings import ItemsSettings
+
+OWNER_ID = 1
+OTHER_USER_ID = 2
+ADMIN_ID = 99
+
+Headers = dict[str, str]
+AddItem = Callable[..., Awaitable[int]]
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> SigningKey:
+    """The users service's key, as far as these tests are concerned."""
+    return SigningKey()
+
+
+@pytest.fixture(scope="session")
+def jwks_url(signing_key: SigningKey) -> Iterator[str]:
+    async def serve_jwks(request: Request) -> JSONResponse:
+        return JSONResponse(jwks([signing_key]))
+
+    users_stub = Starlette(routes=[Route("/api/v1/auth/jwks", serve_jwks)])
+    with serve_in_thread(users_stub) as base_url:
+        yield f"{base_url}/api/v1/auth/jwks"
+
+
+@pytest.fixture
+def settings(database_url: str, jwks_url: str) -> ItemsSettings:
+    return ItemsSettings(environment=Environment.TEST, database_url=database_url, jwks_url=jwks_url)
+
+
+@pytest.fixture
+def app(settings: ItemsSettings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def headers_for(signing_key: SigningKey) -> Callable[..., Headers]:
+    """``Authorization`` headers with a valid token for a user id (and roles)."""
+
+    def make(user_id: int, *, roles: tuple[str, ...] = ()) -> Headers:
+        return bearer(signing_key.sign(claims_for(user_id, roles=roles)))
+
+    return make
+
+
+@pytest.fixture
+def owner(headers_for: Callable[..., Headers]) -> Headers:
+    return headers_for(OWNER_ID)
+
+
+@pytest.fixture
+def other_user(headers_for: Callable[..., Headers]) -> Headers:
+    return headers_for(OTHER_USER_ID)
+
+
+@pytest.fixture
+def admin(headers_for: Callable[..., Headers]) -> Headers:
+    return headers_for(ADMIN_ID, roles=("admin",))
+
+
+@pytest.fixture
+def add_item(db_session: AsyncSession) -> AddItem:
+    """Insert an item straight into the test's database; returns its id."""
+
+    async def add(
+        name: str = "Widget",
+        *,
+        price: int = 100,
+        owner_id: int = OWNER_ID,
+        description: str | None = None,
+    ) -> int:
+        statement = insert(items).values(
+            name=name, price=price, owner_id=owner_id, description=description
+        )
+        return int((await db_session.execute(statement.returning(items.c.id))).scalar_one())
+
+    return add
+
+
+async def stored_item(session: AsyncSession, item_id: int) -> RowMapping | None:
+    """The item's row as the database has it (``None`` if there is none)."""
+    result = await session.execute(select(items).where(items.c.id == item_id))
+    return result.mappings().one_or_none()

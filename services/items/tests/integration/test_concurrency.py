@@ -1,0 +1,45 @@
+"""Concurrent writes through real, committing transactions."""
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from items.models import items
+
+from ..conftest import Headers
+
+USERS = (11, 12, 13, 14, 15)
+CREATES_PER_USER = 40
+
+
+async def test_200_concurrent_creates_by_several_users_store_200_rows_with_their_owners(
+    committing_client: httpx.AsyncClient,
+    headers_for: Callable[..., Headers],
+    database_engine: AsyncEngine,
+) -> None:
+    async def create(user_id: int, index: int) -> httpx.Response:
+        body = {"name": f"user {user_id} item {index}", "price": index}
+        return await committing_client.post(
+            "/api/v1/items/", json=body, headers=headers_for(user_id)
+        )
+
+    responses = await asyncio.gather(
+        *(create(user_id, index) for index in range(CREATES_PER_USER) for user_id in USERS)
+    )
+
+    assert [response.status_code for response in responses] == [201] * 200
+    assert len({response.json()["id"] for response in responses}) == 200
+    for response in responses:
+        assert response.json()["name"].startswith(f"user {response.json()['owner_id']} ")
+    async with database_engine.connect() as connection:
+        per_owner = await connection.execute(
+            select(items.c.owner_id, func.count()).group_by(items.c.owner_id)
+        )
+        stored_names = await connection.execute(select(items.c.owner_id, items.c.name))
+        assert {owner: count for owner, count in per_owner} == dict.fromkeys(
+            USERS, CREATES_PER_USER
+        )
+        assert all(name.startswith(f"user {owner} ") for owner, name in stored_names)
