@@ -1,1 +1,3 @@
-"""Flotilla gateway service."""
+"""Flotilla gateway service: the single public entry point."""
+
+__version__ = "0.1.0"
