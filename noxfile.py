@@ -152,3 +152,61 @@ def build(session: nox.Session) -> None:
         if network:
             command += ["--network", network]
         session.run(*command, ".", external=True)
+
+
+@nox.session(python=PYTHONS[0])
+def fuzz(session: nox.Session) -> None:
+    """Schemathesis on users', items' and the gateway's OpenAPI documents, signed in.
+
+    On a fresh dev stack, or on ``GATEWAY_URL`` (``USERS_URL``/``ITEMS_URL`` add
+    the services behind it). ``nox -s fuzz -- --max-examples 100`` tries harder.
+    """
+    install(session)
+    session.run("python", "-m", "tests_e2e.fuzz", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def chaos(session: nox.Session) -> None:
+    """Fault injection on a fresh dev stack: database down under writes, items hung, killed."""
+    install(session)
+    session.run("python", "-m", "tests_e2e.chaos", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def soak(session: nox.Session) -> None:
+    """Mixed traffic through a fresh dev stack's gateway: ``nox -s soak -- --duration 60``."""
+    install(session)
+    session.run("python", "-m", "tests_e2e.soak", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def audit(session: nox.Session) -> None:
+    """pip-audit on every package ``uv.lock`` pins, against PyPI's vulnerability data.
+
+    Needs PyPI's JSON API (or OSV: ``nox -s audit -- --vulnerability-service osv``).
+    ``--strict`` makes a package that could not be audited a failure, so a
+    machine without that API fails the session instead of passing it.
+    """
+    install(session)
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    requirements = REPORTS / "audit-requirements.txt"
+    session.run(
+        "uv",
+        "export",
+        "--frozen",
+        "--all-packages",
+        "--no-emit-workspace",
+        "--no-hashes",
+        "--quiet",
+        f"--output-file={requirements}",
+        external=True,
+    )
+    session.run(
+        "pip-audit",
+        f"--requirement={requirements}",
+        "--disable-pip",
+        "--no-deps",
+        "--strict",
+        "--progress-spinner=off",
+        *session.posargs,
+    )

@@ -9,8 +9,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -27,6 +27,10 @@ class Stack:
     admin_password: str
     #: How to take the items service down (for the outage test); None if we can't.
     stop_items_command: list[str] | None
+    #: Each service's own URL by name ("users", "items", "gateway"), where known.
+    service_urls: dict[str, str] = field(default_factory=dict)
+    #: The dev stack's data directory (pid files, embedded Postgres); None for a given stack.
+    data_dir: Path | None = None
 
 
 def _free_port() -> int:
@@ -51,38 +55,77 @@ def _wait_ready(url: str, launcher: subprocess.Popen[bytes]) -> None:
 @contextlib.contextmanager
 def given_stack() -> Iterator[Stack]:
     command = os.environ.get("E2E_STOP_ITEMS")
+    gateway_url = os.environ["GATEWAY_URL"].rstrip("/")
     yield Stack(
-        gateway_url=os.environ["GATEWAY_URL"].rstrip("/"),
+        gateway_url=gateway_url,
         admin_email=os.environ.get("FIRST_ADMIN_EMAIL", DEFAULT_ADMIN[0]),
         admin_password=os.environ.get("FIRST_ADMIN_PASSWORD", DEFAULT_ADMIN[1]),
         stop_items_command=shlex.split(command) if command else None,
+        # USERS_URL and ITEMS_URL name the services behind the gateway, if reachable.
+        service_urls={
+            "gateway": gateway_url,
+            **{
+                name: os.environ[f"{name.upper()}_URL"].rstrip("/")
+                for name in ("users", "items")
+                if os.environ.get(f"{name.upper()}_URL")
+            },
+        },
     )
 
 
 @contextlib.contextmanager
-def started_dev_stack() -> Iterator[Stack]:
-    """``python -m flotilla.devstack`` on free ports with a fresh database, stopped afterwards."""
+def started_dev_stack(
+    *, env: Mapping[str, str] | None = None, log_file: Path | None = None
+) -> Iterator[Stack]:
+    """``python -m flotilla.devstack`` on free ports with a fresh database, stopped afterwards.
+
+    ``env`` adds settings for the services (e.g. a shorter gateway timeout);
+    ``log_file`` takes the services' output instead of this process's stdout.
+    """
     ports = {name: _free_port() for name in ("GATEWAY_PORT", "USERS_PORT", "ITEMS_PORT")}
     email, password = DEFAULT_ADMIN
-    env = {
+    environment = {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         **{name: str(port) for name, port in ports.items()},
         "FIRST_ADMIN_EMAIL": email,
         "FIRST_ADMIN_PASSWORD": password,
+        **(env or {}),
     }
-    with tempfile.TemporaryDirectory(prefix="flotilla-e2e-") as data_dir:
+    with (
+        tempfile.TemporaryDirectory(prefix="flotilla-e2e-") as data_dir,
+        log_file.open("ab") if log_file is not None else contextlib.nullcontext() as output,
+    ):
         launcher = subprocess.Popen(  # noqa: S603 (fixed argv)
-            [sys.executable, "-m", "flotilla.devstack", "--data-dir", data_dir], env=env
+            [sys.executable, "-m", "flotilla.devstack", "--data-dir", data_dir],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT if output is not None else None,
         )
         gateway_url = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
         try:
             _wait_ready(gateway_url, launcher)
             items_pid = (Path(data_dir) / "run" / "items.pid").read_text().strip()
-            yield Stack(gateway_url, email, password, ["kill", items_pid])
+            urls = {
+                name.removesuffix("_PORT").lower(): f"http://127.0.0.1:{port}"
+                for name, port in ports.items()
+            }
+            yield Stack(
+                gateway_url,
+                email,
+                password,
+                ["kill", items_pid],
+                service_urls=urls,
+                data_dir=Path(data_dir),
+            )
         finally:
             launcher.send_signal(signal.SIGTERM)
             launcher.wait(timeout=30)
 
 
-def stack_under_test() -> contextlib.AbstractContextManager[Stack]:
-    return given_stack() if os.environ.get("GATEWAY_URL") else started_dev_stack()
+def stack_under_test(
+    *, env: Mapping[str, str] | None = None, log_file: Path | None = None
+) -> contextlib.AbstractContextManager[Stack]:
+    """The given stack, or a dev stack started with ``env`` and logging to ``log_file``."""
+    if os.environ.get("GATEWAY_URL"):
+        return given_stack()
+    return started_dev_stack(env=env, log_file=log_file)

@@ -20,7 +20,11 @@ apt_mirror() {
             /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
             grep -v -- '-security' | head -n1 || true)
     fi
-    echo "${uri:-http://deb.debian.org/debian}"
+    if [[ -z $uri ]]; then
+        echo "no Debian mirror in the apt sources; set FLOTILLA_DEBIAN_MIRROR" >&2
+        return 1
+    fi
+    echo "$uri"
 }
 
 # Hash of a recipe directory, stored as a label so an edited recipe triggers a rebuild.

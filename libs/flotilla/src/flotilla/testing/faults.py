@@ -31,13 +31,16 @@ class DatabaseProxy:
 
     async def cut(self) -> None:
         """The database goes away: existing connections drop, new ones are refused."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()  # stop accepting
         for writer in list(self._connections):
             writer.close()
         self._connections.clear()
+        if server is not None:
+            # Since Python 3.12 this also waits for the handlers of the connections
+            # closed above, so it must come after them.
+            await server.wait_closed()
 
     async def restore(self) -> None:
         await self.start()
