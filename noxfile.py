@@ -210,3 +210,11 @@ def audit(session: nox.Session) -> None:
         "--progress-spinner=off",
         *session.posargs,
     )
+
+
+@nox.session(python=PYTHONS[0])
+def bench(session: nox.Session) -> None:
+    """Benchmarks side by side in one run: gateway hop, items vs the textbook baseline,
+    login vs /healthz latency, test isolation, footprint. ``-- --help`` lists options."""
+    install(session)
+    session.run("python", "-m", "bench", *session.posargs)

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from flotilla.auth import CurrentPrincipal, forbidden
 from flotilla.db import ResourceId, SessionDep
 from flotilla.pagination import Page, PageParamsDep
+from flotilla.responses import MALFORMED_BODY
 from items import repository
 from items.schemas import ItemCreate, ItemOut, ItemPatch, ItemReplace, SearchText
 
@@ -73,7 +74,7 @@ ChangeableItem = Annotated[ItemOut, Depends(get_changeable_item)]
 @router.post(
     "/",
     status_code=status.HTTP_201_CREATED,
-    responses=_UNAUTHORIZED,
+    responses={**_UNAUTHORIZED, **MALFORMED_BODY},
     response_description="The new item; `Location` is its URL",
 )
 @router.post("", status_code=status.HTTP_201_CREATED, include_in_schema=False)
@@ -102,7 +103,7 @@ async def read_item(item: ExistingItem) -> ItemOut:
     return item
 
 
-@router.put("/{item_id}", responses=_CHANGE_ERRORS)
+@router.put("/{item_id}", responses={**_CHANGE_ERRORS, **MALFORMED_BODY})
 async def replace_item(item: ChangeableItem, body: ItemReplace, session: SessionDep) -> ItemOut:
     """Replace name, description and price; an omitted description becomes null."""
     updated = await repository.update_item(session, item.id, body.model_dump())
@@ -112,7 +113,7 @@ async def replace_item(item: ChangeableItem, body: ItemReplace, session: Session
     return updated
 
 
-@router.patch("/{item_id}", responses=_CHANGE_ERRORS)
+@router.patch("/{item_id}", responses={**_CHANGE_ERRORS, **MALFORMED_BODY})
 async def patch_item(item: ChangeableItem, body: ItemPatch, session: SessionDep) -> ItemOut:
     """Change only the fields present in the body; an empty body changes nothing."""
     updated = await repository.update_item(session, item.id, body.model_dump(exclude_unset=True))

@@ -5,6 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, status
 
 from flotilla.db import SessionDep
+from flotilla.responses import MALFORMED_BODY
+from flotilla.validation import STORABLE
 from users import repository
 from users.deps import HasherDep, LockoutPolicyDep, TokenIssuerDep
 from users.login import IncorrectCredentialsError, LockedOutError, authenticate
@@ -20,7 +22,7 @@ TOO_MANY_FAILURES = "Too many failed login attempts"
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": EMAIL_TAKEN}},
+    responses={**MALFORMED_BODY, 409: {"description": EMAIL_TAKEN}},
 )
 async def register(body: UserCreate, session: SessionDep, hasher: HasherDep) -> UserOut:
     user = await repository.create_user(
@@ -43,7 +45,8 @@ async def register(body: UserCreate, session: SessionDep, hasher: HasherDep) -> 
     },
 )
 async def login(
-    username: Annotated[str, Form(min_length=1, max_length=320, description="The email")],
+    # STORABLE: a NUL cannot reach the database, where it would be an error, not a 4xx.
+    username: Annotated[str, Form(min_length=1, max_length=320, description="The email"), STORABLE],
     password: Annotated[str, Form(min_length=1, max_length=1024)],
     session: SessionDep,
     hasher: HasherDep,

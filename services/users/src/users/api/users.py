@@ -5,6 +5,7 @@ from fastapi import APIRouter, HTTPException, status
 from flotilla.auth import forbidden
 from flotilla.db import ResourceId, SessionDep
 from flotilla.pagination import Page, PageParamsDep
+from flotilla.responses import MALFORMED_BODY, UNAUTHORIZED, error_response
 from users import repository
 from users.deps import CurrentAdmin, CurrentUser, HasherDep
 from users.schemas import UserOut, UserUpdate
@@ -14,12 +15,12 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 USER_NOT_FOUND = "User not found"
 
 
-@router.get("/me")
+@router.get("/me", responses=UNAUTHORIZED)
 async def read_me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.patch("/me")
+@router.patch("/me", responses={**UNAUTHORIZED, **MALFORMED_BODY})
 async def update_me(
     body: UserUpdate, user: CurrentUser, session: SessionDep, hasher: HasherDep
 ) -> UserOut:
@@ -32,7 +33,7 @@ async def update_me(
     return UserOut.model_validate(user)
 
 
-@router.get("/", responses={403: {"description": "Not an admin"}})
+@router.get("/", responses={**UNAUTHORIZED, 403: {"description": "Not an admin"}})
 @router.get("", include_in_schema=False)
 async def list_users(
     admin: CurrentAdmin, session: SessionDep, page: PageParamsDep
@@ -46,7 +47,14 @@ async def list_users(
     )
 
 
-@router.get("/{user_id}", responses={403: {"description": "Neither admin nor that user"}})
+@router.get(
+    "/{user_id}",
+    responses={
+        **UNAUTHORIZED,
+        403: {"description": "Neither admin nor that user"},
+        **error_response(404, USER_NOT_FOUND),
+    },
+)
 async def read_user(user_id: ResourceId, caller: CurrentUser, session: SessionDep) -> UserOut:
     if caller.id == user_id:
         return UserOut.model_validate(caller)
