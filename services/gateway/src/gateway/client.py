@@ -3,7 +3,7 @@
 aiohttp, chosen by measurement: ``httpx.AsyncClient`` in this role is several
 times slower (design notes: ~700 vs ~5,000 req/s on a trivial endpoint);
 aiohttp costs ~0.13 ms of CPU per proxied request on the CI machines, most of
-it socket writes. ``bench/gateway_hop.py`` measures the whole hop.
+it socket writes. ``nox -s bench`` measures the whole hop.
 
 A proxy's client must not act on its own: no cookie jar (one client's cookies
 would be sent on everyone's requests), no redirects followed, no decompression
