@@ -7,6 +7,7 @@ and ordinary traffic) measures the p99 first on an idle service, then while
 20 connections log in back to back, as 20 different users.
 """
 
+import statistics
 import tempfile
 import time
 from dataclasses import dataclass
@@ -21,21 +22,32 @@ from bench.load import Request, Result
 
 LOGIN_CONNECTIONS = 20
 PROBE = Request("/healthz", pause_ms=10)
-PROBE_CONNECTIONS = 4
+PROBE_CONNECTIONS = 8
 PASSWORD = "bench password 1"  # noqa: S105 (a throwaway account of the benchmark)
 
 
 @dataclass(frozen=True)
 class LoginStall:
-    idle: Result
-    loaded: Result
+    #: Per round: the probe on the idle service, then while logins run.
+    idle: list[Result]
+    loaded: list[Result]
     logins: int
     logins_per_second: float
     login_errors: int
 
     @property
+    def idle_p99_ms(self) -> float:
+        return statistics.median(r.p99_ms for r in self.idle)
+
+    @property
+    def loaded_p99_ms(self) -> float:
+        return statistics.median(r.p99_ms for r in self.loaded)
+
+    @property
     def p99_ratio(self) -> float:
-        return self.loaded.p99_ms / self.idle.p99_ms
+        """Median over rounds of loaded p99 / idle p99, each pair measured back to back."""
+        pairs = zip(self.loaded, self.idle, strict=True)
+        return statistics.median(loaded.p99_ms / idle.p99_ms for loaded, idle in pairs)
 
 
 def register_users(users: Service, count: int) -> list[str]:
@@ -59,10 +71,10 @@ def access_token(users: Service, email: str) -> str:
         return token
 
 
-def measure(users: Service, emails: list[str], *, seconds: float) -> LoginStall:
-    say(f"users /healthz p99: idle, then during {LOGIN_CONNECTIONS} concurrent logins")
-    idle = load.run(
-        users.url, PROBE, connections=PROBE_CONNECTIONS, seconds=seconds, measured=[users]
+def measure(users: Service, emails: list[str], *, seconds: float, rounds: int) -> LoginStall:
+    say(
+        f"users /healthz p99: idle, then during {LOGIN_CONNECTIONS} concurrent logins; "
+        f"{rounds} rounds"
     )
     logins = Request(
         "/api/v1/auth/token",
@@ -70,19 +82,32 @@ def measure(users: Service, emails: list[str], *, seconds: float) -> LoginStall:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         rotating_bodies=[urlencode({"username": e, "password": PASSWORD}) for e in emails],
     )
-    with tempfile.TemporaryDirectory(prefix="flotilla-bench-") as script_dir:
-        background = load.start(
-            users.url,
-            logins,
-            connections=LOGIN_CONNECTIONS,
-            seconds=seconds + 2,
-            script_dir=Path(script_dir),
+    idle: list[Result] = []
+    loaded: list[Result] = []
+    total = errors = 0
+    elapsed = 0.0
+
+    def probe() -> Result:
+        return load.run(
+            users.url, PROBE, connections=PROBE_CONNECTIONS, seconds=seconds, measured=[users]
         )
-        try:
-            time.sleep(1.0)  # the logins are under way before the probe starts
-            loaded = load.run(
-                users.url, PROBE, connections=PROBE_CONNECTIONS, seconds=seconds, measured=[users]
+
+    with tempfile.TemporaryDirectory(prefix="flotilla-bench-") as script_dir:
+        for _ in range(rounds):
+            idle.append(probe())
+            background = load.start(
+                users.url,
+                logins,
+                connections=LOGIN_CONNECTIONS,
+                seconds=seconds + 2,
+                script_dir=Path(script_dir),
             )
-        finally:
-            total, per_second, errors = load.finish(background)
-    return LoginStall(idle, loaded, total, per_second, errors)
+            try:
+                time.sleep(1.0)  # the logins are under way before the probe starts
+                loaded.append(probe())
+            finally:
+                done, _, failed = load.finish(background)
+            total += done
+            errors += failed
+            elapsed += seconds + 2
+    return LoginStall(idle, loaded, total, total / elapsed, errors)

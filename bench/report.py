@@ -38,10 +38,10 @@ def table(rows: Sequence[Row]) -> str:
 
 def absolute(results: Sequence[tuple[str, Result]], clocks: Sequence[str]) -> str:
     """req/s, latency percentiles and CPU per request, one line per (label, result)."""
+    width = max(len(label) for label, _ in results) + 2
     cpu_headers = "".join(f"{name + ' CPU':>14}" for name in clocks)
-    lines = [
-        f"{'':<44}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{cpu_headers}{'errors':>8}"
-    ]
+    latency = f"{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
+    lines = [f"{'':<{width}}{'req/s':>8}{latency}{cpu_headers}{'errors':>8}"]
     for label, result in results:
         cpu = "".join(
             f"{result.cpu_ms_per_request[name]:>11.3f} ms"
@@ -50,7 +50,7 @@ def absolute(results: Sequence[tuple[str, Result]], clocks: Sequence[str]) -> st
             for name in clocks
         )
         lines.append(
-            f"{label:<44}{result.requests_per_second:>8.0f}{result.p50_ms:>9.2f}"
+            f"{label:<{width}}{result.requests_per_second:>8.0f}{result.p50_ms:>9.2f}"
             f"{result.p90_ms:>9.2f}{result.p99_ms:>9.2f}{cpu}{result.errors:>8}"
         )
     return "\n".join(lines)

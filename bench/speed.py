@@ -99,7 +99,8 @@ def measure(
     say("warming up every side")
     for endpoint in endpoints:
         for side_name, request in endpoint.requests.items():
-            load.run(by_name[side_name].url, request, connections=CONNECTIONS, seconds=1)
+            if side_name in by_name:
+                load.run(by_name[side_name].url, request, connections=CONNECTIONS, seconds=1)
         if endpoint.after_run is not None:
             endpoint.after_run()
     for round_number in range(rounds):

@@ -17,7 +17,8 @@ def measure() -> float | str:
         return "n/a (nox is not on PATH)"
     # The embedded Postgres, as on a machine with only Python; Testcontainers would
     # depend on which images the local Docker engine happens to have.
-    env = {**os.environ, "TEST_DB_PROVIDER": "embedded"}
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}  # not the bench's venv
+    env["TEST_DB_PROVIDER"] = "embedded"
     say(f"nox -s {SESSION} --install-only (so that its virtualenvs exist)")
     install = [nox, "-s", SESSION, "--install-only"]
     prepared = subprocess.run(install, cwd=REPO_ROOT, env=env, capture_output=True, check=False)  # noqa: S603 (fixed argv)

@@ -9,7 +9,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 
 from flotilla.app import create_service_app
 from flotilla.auth import AdminPrincipal, CurrentPrincipal, StaticKeySet, TokenVerifier
-from flotilla.db import Database, SessionDep
+from flotilla.db import Database, DatabaseDep
 from flotilla.settings import Environment, ServiceSettings
 from flotilla.testing.tokens import TEST_AUDIENCE, TEST_ISSUER, SigningKey, jwks
 
@@ -29,15 +29,15 @@ router = APIRouter()
 
 
 @router.post("/notes", status_code=201)
-async def add_note(note: NoteIn, session: SessionDep) -> dict[str, Any]:
-    note_id = await session.scalar(insert(notes).values(text=note.text).returning(notes.c.id))
-    await session.commit()
+async def add_note(note: NoteIn, db: DatabaseDep) -> dict[str, Any]:
+    async with db.transaction() as tx:
+        note_id = await tx.fetch_value(insert(notes).values(text=note.text).returning(notes.c.id))
     return {"id": note_id, "text": note.text}
 
 
 @router.get("/notes/count")
-async def count_notes(session: SessionDep) -> dict[str, int]:
-    return {"count": await session.scalar(select(func.count()).select_from(notes)) or 0}
+async def count_notes(db: DatabaseDep) -> dict[str, int]:
+    return {"count": await db.fetch_value(select(func.count()).select_from(notes))}
 
 
 @router.get("/whoami")

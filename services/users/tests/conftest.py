@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flotilla.db import get_session
 from flotilla.settings import Environment
+from flotilla.testing.pytest_plugin import database_on_session, use_database
 from users.main import create_app
 from users.settings import UsersSettings
 
@@ -61,11 +61,7 @@ async def client_for(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client on another app instance (other settings) sharing the test's rolled-back session."""
     other_app = create_app(settings)
-
-    async def rolled_back_session() -> AsyncIterator[AsyncSession]:
-        yield db_session
-
-    other_app.dependency_overrides[get_session] = rolled_back_session
+    use_database(other_app, await database_on_session(db_session))
     transport = httpx.ASGITransport(app=other_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

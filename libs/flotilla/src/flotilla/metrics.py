@@ -35,6 +35,17 @@ class RequestMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=registry,
         )
+        #: Label values -> their (counter, histogram) children: looked up once, not per request.
+        self._children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
+
+    def observe(self, method: str, route: str, status: str, seconds: float) -> None:
+        labels = (method, route, status)
+        children = self._children.get(labels)
+        if children is None:
+            children = (self.requests.labels(*labels), self.latency.labels(*labels))
+            self._children[labels] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 def route_template(scope: Scope) -> str:
@@ -67,9 +78,7 @@ class MetricsMiddleware:
             elapsed = time.perf_counter() - started
             method = scope["method"]
             route = route_template(scope)
-            labels = (method, route, str(status))
-            self.metrics.requests.labels(*labels).inc()
-            self.metrics.latency.labels(*labels).observe(elapsed)
+            self.metrics.observe(method, route, str(status), elapsed)
             level = logging.DEBUG if route in PROBE_ROUTES and status < 400 else logging.INFO
             access_log.log(
                 level,

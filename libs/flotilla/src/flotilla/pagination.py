@@ -27,7 +27,8 @@ class PageParams:
     limit: int
 
 
-def page_params(
+# async: FastAPI would run a plain ``def`` dependency in its thread pool, on every request.
+async def page_params(
     skip: Annotated[int, Query(ge=0, le=MAX_SKIP, description="Items to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 10,
 ) -> PageParams:

@@ -5,10 +5,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
 
 from flotilla.auth import TokenVerifier
+from flotilla.db import Database
+from flotilla.settings import Environment, ServiceSettings
 from flotilla.testing.faults import DatabaseProxy
+from flotilla.testing.postgres import admin_connect
 
 from ..conftest import build_app
 
@@ -56,3 +60,21 @@ async def test_a_write_during_the_outage_is_refused_not_lost(
 
     assert refused.status_code == 503
     assert refused.headers["X-Request-ID"]
+
+
+async def test_a_connection_the_server_closed_is_replaced_without_an_error(
+    database_url: str, postgres_server_url: URL
+) -> None:
+    """No pre-ping: the pool sees that the server closed an idle connection, at no round trip."""
+    database = Database(ServiceSettings(environment=Environment.TEST, database_url=database_url))
+    try:
+        first = await database.fetch_value(text("SELECT pg_backend_pid()"))
+        with admin_connect(postgres_server_url) as admin:
+            # With a timeout, it returns once the backend is gone.
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (first,))
+
+        second = await database.fetch_value(text("SELECT pg_backend_pid()"))
+    finally:
+        await database.dispose()
+
+    assert second != first

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel
 
 from flotilla.auth import CurrentPrincipal, forbidden
-from flotilla.db import ResourceId, SessionDep
+from flotilla.db import DatabaseDep, ResourceId
 from flotilla.pagination import Page, PageParamsDep
 from flotilla.responses import MALFORMED_BODY
 from items import repository
@@ -47,12 +47,16 @@ OwnerFilter = Annotated[
 ]
 
 
+#: Parametrized once: ``Page[ItemOut]`` in a route would look the class up on every request.
+ItemPage = Page[ItemOut]
+
+
 def item_not_found() -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, detail=ITEM_NOT_FOUND)
 
 
-async def get_existing_item(item_id: ResourceId, session: SessionDep) -> ItemOut:
-    item = await repository.get_item(session, item_id)
+async def get_existing_item(item_id: ResourceId, db: DatabaseDep) -> ItemOut:
+    item = await repository.get_item(db, item_id)
     if item is None:
         raise item_not_found()
     return item
@@ -79,11 +83,10 @@ ChangeableItem = Annotated[ItemOut, Depends(get_changeable_item)]
 )
 @router.post("", status_code=status.HTTP_201_CREATED, include_in_schema=False)
 async def create_item(
-    principal: CurrentPrincipal, body: ItemCreate, session: SessionDep, response: Response
+    principal: CurrentPrincipal, body: ItemCreate, db: DatabaseDep, response: Response
 ) -> ItemOut:
     """Create an item owned by the caller."""
-    item = await repository.create_item(session, body, owner_id=principal.user_id)
-    await session.commit()
+    item = await repository.create_item(db, body, owner_id=principal.user_id)
     response.headers["Location"] = f"{router.prefix}/{item.id}"
     return item
 
@@ -91,11 +94,11 @@ async def create_item(
 @router.get("/")
 @router.get("", include_in_schema=False)
 async def list_items(
-    session: SessionDep, page: PageParamsDep, q: SearchQuery = None, owner_id: OwnerFilter = None
-) -> Page[ItemOut]:
+    db: DatabaseDep, page: PageParamsDep, q: SearchQuery = None, owner_id: OwnerFilter = None
+) -> ItemPage:
     """A page of items ordered by id, optionally filtered by name and owner."""
-    found, total = await repository.list_items(session, page, q=q, owner_id=owner_id)
-    return Page[ItemOut](items=found, total=total, skip=page.skip, limit=page.limit)
+    found, total = await repository.list_items(db, page, q=q, owner_id=owner_id)
+    return ItemPage(items=found, total=total, skip=page.skip, limit=page.limit)
 
 
 @router.get("/{item_id}", responses=_NOT_FOUND)
@@ -104,27 +107,24 @@ async def read_item(item: ExistingItem) -> ItemOut:
 
 
 @router.put("/{item_id}", responses={**_CHANGE_ERRORS, **MALFORMED_BODY})
-async def replace_item(item: ChangeableItem, body: ItemReplace, session: SessionDep) -> ItemOut:
+async def replace_item(item: ChangeableItem, body: ItemReplace, db: DatabaseDep) -> ItemOut:
     """Replace name, description and price; an omitted description becomes null."""
-    updated = await repository.update_item(session, item.id, body.model_dump())
+    updated = await repository.update_item(db, item.id, body.model_dump())
     if updated is None:  # deleted since we looked it up
         raise item_not_found()
-    await session.commit()
     return updated
 
 
 @router.patch("/{item_id}", responses={**_CHANGE_ERRORS, **MALFORMED_BODY})
-async def patch_item(item: ChangeableItem, body: ItemPatch, session: SessionDep) -> ItemOut:
+async def patch_item(item: ChangeableItem, body: ItemPatch, db: DatabaseDep) -> ItemOut:
     """Change only the fields present in the body; an empty body changes nothing."""
-    updated = await repository.update_item(session, item.id, body.model_dump(exclude_unset=True))
+    updated = await repository.update_item(db, item.id, body.model_dump(exclude_unset=True))
     if updated is None:
         raise item_not_found()
-    await session.commit()
     return updated
 
 
 @router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_CHANGE_ERRORS)
-async def delete_item(item: ChangeableItem, session: SessionDep) -> None:
-    if not await repository.delete_item(session, item.id):
+async def delete_item(item: ChangeableItem, db: DatabaseDep) -> None:
+    if not await repository.delete_item(db, item.id):
         raise item_not_found()
-    await session.commit()

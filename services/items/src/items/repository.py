@@ -1,15 +1,25 @@
-"""Queries of the items service. Routes own the transaction (they commit)."""
+"""Queries of the items service, as SQLAlchemy Core statements built once.
 
+Every write is one statement (``... RETURNING``), atomic on its own: the
+routes need no explicit transaction, and a write is acknowledged only once
+Postgres has committed it.
+"""
+
+import functools
 from collections.abc import Mapping
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 
+from flotilla.db import Queries, page_query
 from flotilla.pagination import PageParams
 from items.models import items
 from items.schemas import ItemCreate, ItemOut
 
 LIKE_ESCAPE = "\\"
+
+_INSERT = insert(items).returning(*items.c)
+_BY_ID = select(items).where(items.c.id == bindparam("id"))
+_DELETE = delete(items).where(items.c.id == bindparam("id")).returning(items.c.id)
 
 
 def escape_like(value: str) -> str:
@@ -21,57 +31,56 @@ def escape_like(value: str) -> str:
     )
 
 
-def _item(row: object) -> ItemOut:
-    return ItemOut.model_validate(row)
+async def create_item(db: Queries, data: ItemCreate, *, owner_id: int) -> ItemOut:
+    item = await db.fetch_one(_INSERT, {**data.model_dump(), "owner_id": owner_id}, model=ItemOut)
+    if item is None:  # INSERT ... RETURNING always returns the row
+        raise RuntimeError("the insert returned no row")
+    return item
 
 
-async def create_item(session: AsyncSession, data: ItemCreate, *, owner_id: int) -> ItemOut:
-    statement = insert(items).values(**data.model_dump(), owner_id=owner_id).returning(*items.c)
-    return _item((await session.execute(statement)).one())
+async def get_item(db: Queries, item_id: int) -> ItemOut | None:
+    return await db.fetch_one(_BY_ID, {"id": item_id}, model=ItemOut)
 
 
-async def get_item(session: AsyncSession, item_id: int) -> ItemOut | None:
-    row = (await session.execute(select(items).where(items.c.id == item_id))).one_or_none()
-    return None if row is None else _item(row)
+@functools.cache
+def _page(by_name: bool, by_owner: bool) -> Select[tuple[object, ...]]:
+    """The page-and-total statement for one combination of filters."""
+    statement = select(items)
+    if by_name:
+        statement = statement.where(items.c.name.ilike(bindparam("pattern"), escape=LIKE_ESCAPE))
+    if by_owner:
+        statement = statement.where(items.c.owner_id == bindparam("owner_id"))
+    return page_query(statement, items.c.id)
 
 
 async def list_items(
-    session: AsyncSession, page: PageParams, *, q: str | None = None, owner_id: int | None = None
+    db: Queries, page: PageParams, *, q: str | None = None, owner_id: int | None = None
 ) -> tuple[list[ItemOut], int]:
-    """One page ordered by id, and how many items match in total."""
-    filters: list[ColumnElement[bool]] = []
+    """One page ordered by id, and how many items match in total (one round trip)."""
+    params: dict[str, object] = {"skip": page.skip, "limit": page.limit}
     if q:
-        filters.append(items.c.name.ilike(f"%{escape_like(q)}%", escape=LIKE_ESCAPE))
+        params["pattern"] = f"%{escape_like(q)}%"
     if owner_id is not None:
-        filters.append(items.c.owner_id == owner_id)
-    total = await session.scalar(select(func.count()).select_from(items).where(*filters))
-    statement = (
-        select(items).where(*filters).order_by(items.c.id).offset(page.skip).limit(page.limit)
-    )
-    rows = await session.execute(statement)
-    return [_item(row) for row in rows], total or 0
+        params["owner_id"] = owner_id
+    return await db.fetch_page(_page(bool(q), owner_id is not None), params, model=ItemOut)
 
 
-async def update_item(
-    session: AsyncSession, item_id: int, values: Mapping[str, object]
-) -> ItemOut | None:
+async def update_item(db: Queries, item_id: int, values: Mapping[str, object]) -> ItemOut | None:
     """Set ``values`` and bump ``updated_at``; ``None`` if the item is gone.
 
     No values means no change: the item is returned as it is.
     """
     if not values:
-        return await get_item(session, item_id)
+        return await get_item(db, item_id)
     statement = (
         update(items)
         .where(items.c.id == item_id)
         .values(**values, updated_at=func.statement_timestamp())
         .returning(*items.c)
     )
-    row = (await session.execute(statement)).one_or_none()
-    return None if row is None else _item(row)
+    return await db.fetch_one(statement, model=ItemOut)
 
 
-async def delete_item(session: AsyncSession, item_id: int) -> bool:
+async def delete_item(db: Queries, item_id: int) -> bool:
     """``True`` if the item existed."""
-    statement = delete(items).where(items.c.id == item_id).returning(items.c.id)
-    return (await session.execute(statement)).one_or_none() is not None
+    return await db.fetch_value(_DELETE, {"id": item_id}) is not None

@@ -21,10 +21,7 @@ async def ensure_first_admin(
     if settings.first_admin_email is None or settings.first_admin_password is None:
         return
     hashed = await hasher.hash(settings.first_admin_password.get_secret_value())
-    async with database.sessions() as session:
-        await session.execute(select(func.pg_advisory_xact_lock(_SEED_LOCK)))
-        await repository.ensure_admin(
-            session, email=settings.first_admin_email, hashed_password=hashed
-        )
-        await session.commit()
+    async with database.transaction() as tx:
+        await tx.execute(select(func.pg_advisory_xact_lock(_SEED_LOCK)))
+        await repository.ensure_admin(tx, email=settings.first_admin_email, hashed_password=hashed)
     logger.info("first admin ensured")

@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from flotilla.auth import INVALID_CREDENTIALS, CurrentPrincipal, forbidden, unauthorized
-from flotilla.db import SessionDep
+from flotilla.db import DatabaseDep
 from users import repository
 from users.login import LockoutPolicy
-from users.models import User
 from users.passwords import PasswordHasher
+from users.repository import UserRecord
 from users.tokens import TokenIssuer
 
 
@@ -33,21 +33,21 @@ TokenIssuerDep = Annotated[TokenIssuer, Depends(get_token_issuer)]
 LockoutPolicyDep = Annotated[LockoutPolicy, Depends(get_lockout_policy)]
 
 
-async def get_current_user(principal: CurrentPrincipal, session: SessionDep) -> User:
+async def get_current_user(principal: CurrentPrincipal, db: DatabaseDep) -> UserRecord:
     """The token's user, who must still exist and be active."""
-    user = await repository.get_user(session, principal.user_id)
+    user = await repository.get_user(db, principal.user_id)
     if user is None or not user.is_active:
         raise unauthorized(INVALID_CREDENTIALS)
     return user
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[UserRecord, Depends(get_current_user)]
 
 
-async def get_current_admin(user: CurrentUser) -> User:
+async def get_current_admin(user: CurrentUser) -> UserRecord:
     if not user.is_admin:
         raise forbidden()
     return user
 
 
-CurrentAdmin = Annotated[User, Depends(get_current_admin)]
+CurrentAdmin = Annotated[UserRecord, Depends(get_current_admin)]

@@ -7,11 +7,10 @@ emails are treated exactly like known ones: same hashing cost, same lockout.
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from flotilla.db import Database
 from users import repository
-from users.models import User
 from users.passwords import PasswordHasher
+from users.repository import UserRecord
 
 
 class IncorrectCredentialsError(Exception):
@@ -31,31 +30,29 @@ class LockoutPolicy:
 
 
 async def authenticate(
-    session: AsyncSession,
+    db: Database,
     hasher: PasswordHasher,
     policy: LockoutPolicy,
     *,
     email: str,
     password: str,
-) -> User:
+) -> UserRecord:
     key = repository.email_key(email)
-    await repository.lock_email(session, key)
-    seconds_left = await repository.lockout_seconds_left(
-        session, key, max_failures=policy.max_failures, window_seconds=policy.window_seconds
-    )
-    if seconds_left:
-        await session.rollback()
-        raise LockedOutError(seconds_left)
+    async with db.transaction() as tx:
+        await repository.lock_email(tx, key)
+        seconds_left = await repository.lockout_seconds_left(
+            tx, key, max_failures=policy.max_failures, window_seconds=policy.window_seconds
+        )
+        if seconds_left:
+            raise LockedOutError(seconds_left)  # rolls back: nothing to keep
 
-    user = await repository.get_user_by_email(session, email)
-    valid, new_hash = await hasher.verify(password, user.hashed_password if user else None)
-    if user is None or not valid or not user.is_active:
-        await repository.record_login_failure(session, key, window_seconds=policy.window_seconds)
-        await session.commit()
-        raise IncorrectCredentialsError
-
-    if new_hash is not None:
-        await repository.set_password_hash(session, user.id, new_hash)
-    await repository.clear_login_failures(session, key)
-    await session.commit()
-    return user
+        user = await repository.get_user_by_email(tx, email)
+        valid, new_hash = await hasher.verify(password, user.hashed_password if user else None)
+        if user is not None and valid and user.is_active:
+            if new_hash is not None:
+                await repository.set_password_hash(tx, user.id, new_hash)
+            await repository.clear_login_failures(tx, key)
+            return user  # once the block has committed
+        await repository.record_login_failure(tx, key, window_seconds=policy.window_seconds)
+    # The failure is committed: it counts although the caller gets an error.
+    raise IncorrectCredentialsError

@@ -24,6 +24,7 @@ def create_app(settings: UsersSettings | None = None) -> FastAPI:
     keys = load_signing_keys(settings)
     hasher = PasswordHasher(
         threads=settings.password_hash_threads,
+        niceness=settings.password_hash_niceness,
         memory_kib=settings.password_hash_memory_kib,
         time_cost=settings.password_hash_time_cost,
         parallelism=settings.password_hash_parallelism,
@@ -31,8 +32,11 @@ def create_app(settings: UsersSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_first_admin(settings, database, hasher)
-        yield
+        try:
+            await ensure_first_admin(settings, database, hasher)
+            yield
+        finally:
+            hasher.close()
 
     app = create_service_app(
         name="users",

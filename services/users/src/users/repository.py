@@ -1,14 +1,52 @@
-"""Queries of the users service."""
+"""Queries of the users service, as SQLAlchemy Core statements on the ORM classes' tables."""
 
 import math
-from datetime import timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, Interval, delete, func, insert, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Interval,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from flotilla.db import Queries, page_query
 from flotilla.pagination import PageParams
 from users.models import LoginFailure, User
+
+# The mapped classes' tables (declared as plain FromClauses on the classes).
+users = cast(Table, User.__table__)
+login_failures = cast(Table, LoginFailure.__table__)
+#: The unique index that makes emails case-insensitive.
+_EMAIL_KEY = [func.lower(literal_column("email"))]
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A row of ``users``."""
+
+    id: int
+    email: str
+    hashed_password: str
+    full_name: str | None
+    is_active: bool
+    is_admin: bool
+    created_at: datetime
+
+
+_BY_ID = select(users).where(users.c.id == bindparam("id"))
+_BY_EMAIL = select(users).where(func.lower(users.c.email) == bindparam("key"))
+_PAGE = page_query(select(users), users.c.id)
 
 
 def _seconds(seconds: int) -> ColumnElement[timedelta]:
@@ -21,63 +59,69 @@ def email_key(email: str) -> str:
 
 
 async def create_user(
-    session: AsyncSession,
+    db: Queries,
     *,
     email: str,
     hashed_password: str,
     full_name: str | None,
     is_admin: bool = False,
-) -> User | None:
+) -> UserRecord | None:
     """Insert a user; ``None`` if the email is taken (the unique index decides, race-free)."""
     statement = (
-        pg_insert(User)
+        pg_insert(users)
         .values(
             email=email, hashed_password=hashed_password, full_name=full_name, is_admin=is_admin
         )
-        .on_conflict_do_nothing(index_elements=[func.lower(literal_column("email"))])
-        .returning(User)
+        .on_conflict_do_nothing(index_elements=_EMAIL_KEY)
+        .returning(*users.c)
     )
-    return (await session.scalars(statement)).one_or_none()
+    return await db.fetch_one(statement, model=UserRecord)
 
 
-async def ensure_admin(session: AsyncSession, *, email: str, hashed_password: str) -> None:
+async def ensure_admin(db: Queries, *, email: str, hashed_password: str) -> None:
     """Create the admin if missing, else make sure it is an active admin; idempotent."""
-    statement = pg_insert(User).values(email=email, hashed_password=hashed_password, is_admin=True)
+    statement = pg_insert(users).values(email=email, hashed_password=hashed_password, is_admin=True)
     statement = statement.on_conflict_do_update(
-        index_elements=[func.lower(literal_column("email"))],
-        set_={"is_admin": True, "is_active": True},
+        index_elements=_EMAIL_KEY, set_={"is_admin": True, "is_active": True}
     )
-    await session.execute(statement)
+    await db.execute(statement)
 
 
-async def get_user(session: AsyncSession, user_id: int) -> User | None:
-    return await session.get(User, user_id)
+async def get_user(db: Queries, user_id: int) -> UserRecord | None:
+    return await db.fetch_one(_BY_ID, {"id": user_id}, model=UserRecord)
 
 
-async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
-    statement = select(User).where(func.lower(User.email) == email_key(email))
-    return (await session.scalars(statement)).one_or_none()
+async def get_user_by_email(db: Queries, email: str) -> UserRecord | None:
+    return await db.fetch_one(_BY_EMAIL, {"key": email_key(email)}, model=UserRecord)
 
 
-async def list_users(session: AsyncSession, page: PageParams) -> tuple[list[User], int]:
-    total = await session.scalar(select(func.count()).select_from(User)) or 0
-    statement = select(User).order_by(User.id).offset(page.skip).limit(page.limit)
-    return list(await session.scalars(statement)), total
+async def list_users(db: Queries, page: PageParams) -> tuple[list[UserRecord], int]:
+    """One page ordered by id, and how many users there are (one round trip)."""
+    params = {"skip": page.skip, "limit": page.limit}
+    return await db.fetch_page(_PAGE, params, model=UserRecord)
 
 
-async def set_password_hash(session: AsyncSession, user_id: int, hashed_password: str) -> None:
-    await session.execute(
-        update(User).where(User.id == user_id).values(hashed_password=hashed_password)
+async def update_user(db: Queries, user_id: int, values: Mapping[str, object]) -> UserRecord | None:
+    """Set ``values`` (``full_name``, ``hashed_password``); ``None`` if the user is gone."""
+    if not values:
+        return await get_user(db, user_id)
+    statement = update(users).where(users.c.id == user_id).values(**values).returning(*users.c)
+    return await db.fetch_one(statement, model=UserRecord)
+
+
+async def set_password_hash(db: Queries, user_id: int, hashed_password: str) -> None:
+    await db.execute(
+        update(users).where(users.c.id == user_id).values(hashed_password=hashed_password)
     )
 
 
-async def lock_email(session: AsyncSession, key: str) -> None:
+async def lock_email(db: Queries, key: str) -> None:
     """Serialize logins for one email until the transaction ends, across all replicas."""
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    await db.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
 async def lockout_seconds_left(
-    session: AsyncSession, key: str, *, max_failures: int, window_seconds: int
+    db: Queries, key: str, *, max_failures: int, window_seconds: int
 ) -> int:
     """Seconds until the email may try again; 0 when it is not locked out.
 
@@ -86,30 +130,32 @@ async def lockout_seconds_left(
     """
     window = _seconds(window_seconds)
     oldest_counted = (
-        select(LoginFailure.failed_at)
+        select(login_failures.c.failed_at)
         .where(
-            LoginFailure.email_key == key, LoginFailure.failed_at > func.clock_timestamp() - window
+            login_failures.c.email_key == key,
+            login_failures.c.failed_at > func.clock_timestamp() - window,
         )
-        .order_by(LoginFailure.failed_at.desc())
+        .order_by(login_failures.c.failed_at.desc())
         .offset(max_failures - 1)
         .limit(1)
         .scalar_subquery()
     )
-    seconds = await session.scalar(
+    seconds = await db.fetch_value(
         select(func.extract("epoch", oldest_counted + window - func.clock_timestamp()))
     )
     return 0 if seconds is None else max(1, math.ceil(seconds))
 
 
-async def record_login_failure(session: AsyncSession, key: str, *, window_seconds: int) -> None:
+async def record_login_failure(db: Queries, key: str, *, window_seconds: int) -> None:
     window = _seconds(window_seconds)
-    await session.execute(
-        delete(LoginFailure).where(
-            LoginFailure.email_key == key, LoginFailure.failed_at <= func.clock_timestamp() - window
+    await db.execute(
+        delete(login_failures).where(
+            login_failures.c.email_key == key,
+            login_failures.c.failed_at <= func.clock_timestamp() - window,
         )
     )
-    await session.execute(insert(LoginFailure).values(email_key=key))
+    await db.execute(insert(login_failures).values(email_key=key))
 
 
-async def clear_login_failures(session: AsyncSession, key: str) -> None:
-    await session.execute(delete(LoginFailure).where(LoginFailure.email_key == key))
+async def clear_login_failures(db: Queries, key: str) -> None:
+    await db.execute(delete(login_failures).where(login_failures.c.email_key == key))

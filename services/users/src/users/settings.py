@@ -24,6 +24,9 @@ class UsersSettings(ServiceSettings):
     login_window_seconds: int = Field(default=15 * 60, ge=1)
     #: Threads that may hash passwords at once; the rest of the CPU stays with requests.
     password_hash_threads: int = Field(default=1, ge=1)
+    #: How much lower than request handling hashing runs (Linux nice levels): while
+    #: logins hash, requests still get a core first. 0 hashes at normal priority.
+    password_hash_niceness: int = Field(default=10, ge=0, le=19)
     #: Argon2id cost (pwdlib's defaults); hashes made with other costs are upgraded at login.
     password_hash_memory_kib: int = Field(default=65536, ge=1024)
     password_hash_time_cost: int = Field(default=3, ge=1)

@@ -4,7 +4,7 @@ import time
 
 from flotilla.auth import ADMIN_ROLE
 from users.keys import SigningKeys
-from users.models import User
+from users.repository import UserRecord
 from users.schemas import Token
 from users.settings import UsersSettings
 
@@ -16,7 +16,7 @@ class TokenIssuer:
         self.audience = settings.token_audience
         self.lifetime_seconds = settings.access_token_expire_minutes * 60
 
-    def issue(self, user: User) -> Token:
+    def issue(self, user: UserRecord) -> Token:
         now = int(time.time())
         claims = {
             "sub": str(user.id),

@@ -5,7 +5,9 @@ with it) picks a provider, starts the server and builds a template database
 with the package's migrations applied (ini option ``flotilla_alembic_ini``).
 Each worker clones the template into a database of its own; each test runs
 in a transaction that is rolled back (SQLAlchemy's "joining a session into an
-external transaction" recipe), so nothing a test writes survives it.
+external transaction" recipe), so nothing a test writes survives it. The app
+under test runs its statements on that same connection (``rolled_back_database``),
+where its transactions become savepoints.
 """
 
 import uuid
@@ -18,9 +20,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
-from flotilla.db import get_session
+from flotilla.db import Database, get_database
 from flotilla.migrations import upgrade_to_head
 from flotilla.testing.faults import DatabaseProxy
 from flotilla.testing.postgres import (
@@ -141,19 +143,26 @@ async def database_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-@pytest.fixture
-async def db_session(database_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session whose commits are SAVEPOINTs in a transaction rolled back after the test."""
+@pytest.fixture(scope="session")
+async def database_connection(database_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """The connection ``db_session`` runs on: one per worker, each test in its own transaction."""
     async with database_engine.connect() as connection:
-        transaction = await connection.begin()
-        session = AsyncSession(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
-        try:
-            yield session
-        finally:
-            await session.close()
-            await transaction.rollback()
+        yield connection
+
+
+@pytest.fixture
+async def db_session(database_connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are SAVEPOINTs in a transaction rolled back after the test."""
+    transaction = await database_connection.begin()
+    session = AsyncSession(
+        bind=database_connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        # The outer rollback first: it ends the session's savepoint too, in one round trip.
+        await transaction.rollback()
+        await session.close()
 
 
 @pytest.fixture
@@ -163,6 +172,21 @@ async def database_proxy(postgres_server_url: URL) -> AsyncIterator[DatabaseProx
     await proxy.start()
     yield proxy
     await proxy.cut()
+
+
+@pytest.fixture
+async def rolled_back_database(db_session: AsyncSession) -> Database:
+    """The service's database on ``db_session``'s connection: rolled back with the test.
+
+    Requests and the test see each other's writes; the app's transactions are
+    savepoints inside the test's transaction.
+    """
+    return await database_on_session(db_session)
+
+
+async def database_on_session(session: AsyncSession) -> Database:
+    """A :class:`Database` whose statements run on ``session``'s connection."""
+    return Database.on_connection(await session.connection())
 
 
 async def _client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
@@ -175,18 +199,23 @@ async def _client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def client(app: FastAPI, db_session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the service app, its database session the test's rolled-back one."""
-
-    async def rolled_back_session() -> AsyncIterator[AsyncSession]:
-        yield db_session
-
-    app.dependency_overrides[get_session] = rolled_back_session
+async def client(app: FastAPI, rolled_back_database: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the service app, its database the test's rolled-back one."""
+    use_database(app, rolled_back_database)
     try:
         async for http_client in _client_for(app):
             yield http_client
     finally:
-        app.dependency_overrides.pop(get_session, None)
+        app.dependency_overrides.pop(get_database, None)
+
+
+def use_database(app: FastAPI, database: Database) -> None:
+    """Make the app's requests use ``database`` (e.g. ``rolled_back_database``)."""
+
+    async def override() -> Database:
+        return database
+
+    app.dependency_overrides[get_database] = override
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, status
 
-from flotilla.db import SessionDep
+from flotilla.db import DatabaseDep
 from flotilla.responses import MALFORMED_BODY
 from flotilla.validation import STORABLE
 from users import repository
@@ -24,16 +24,15 @@ TOO_MANY_FAILURES = "Too many failed login attempts"
     status_code=status.HTTP_201_CREATED,
     responses={**MALFORMED_BODY, 409: {"description": EMAIL_TAKEN}},
 )
-async def register(body: UserCreate, session: SessionDep, hasher: HasherDep) -> UserOut:
+async def register(body: UserCreate, db: DatabaseDep, hasher: HasherDep) -> UserOut:
     user = await repository.create_user(
-        session,
+        db,
         email=body.email,
         hashed_password=await hasher.hash(body.password),
         full_name=body.full_name,
     )
     if user is None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=EMAIL_TAKEN)
-    await session.commit()
     return UserOut.model_validate(user)
 
 
@@ -48,14 +47,14 @@ async def login(
     # STORABLE: a NUL cannot reach the database, where it would be an error, not a 4xx.
     username: Annotated[str, Form(min_length=1, max_length=320, description="The email"), STORABLE],
     password: Annotated[str, Form(min_length=1, max_length=1024)],
-    session: SessionDep,
+    db: DatabaseDep,
     hasher: HasherDep,
     policy: LockoutPolicyDep,
     issuer: TokenIssuerDep,
 ) -> Token:
     """OAuth2 password flow: form fields ``username`` (the email) and ``password``."""
     try:
-        user = await authenticate(session, hasher, policy, email=username, password=password)
+        user = await authenticate(db, hasher, policy, email=username, password=password)
     except LockedOutError as error:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,

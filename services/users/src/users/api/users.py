@@ -3,7 +3,7 @@
 from fastapi import APIRouter, HTTPException, status
 
 from flotilla.auth import forbidden
-from flotilla.db import ResourceId, SessionDep
+from flotilla.db import DatabaseDep, ResourceId
 from flotilla.pagination import Page, PageParamsDep
 from flotilla.responses import MALFORMED_BODY, UNAUTHORIZED, error_response
 from users import repository
@@ -22,23 +22,22 @@ async def read_me(user: CurrentUser) -> UserOut:
 
 @router.patch("/me", responses={**UNAUTHORIZED, **MALFORMED_BODY})
 async def update_me(
-    body: UserUpdate, user: CurrentUser, session: SessionDep, hasher: HasherDep
+    body: UserUpdate, user: CurrentUser, db: DatabaseDep, hasher: HasherDep
 ) -> UserOut:
     """Change ``full_name`` and/or ``password``; an omitted field is left as it is."""
+    changes: dict[str, object] = {}
     if "full_name" in body.model_fields_set:
-        user.full_name = body.full_name
+        changes["full_name"] = body.full_name
     if body.password is not None:
-        user.hashed_password = await hasher.hash(body.password)
-    await session.commit()
-    return UserOut.model_validate(user)
+        changes["hashed_password"] = await hasher.hash(body.password)
+    updated = await repository.update_user(db, user.id, changes)
+    return UserOut.model_validate(updated or user)
 
 
 @router.get("/", responses={**UNAUTHORIZED, 403: {"description": "Not an admin"}})
 @router.get("", include_in_schema=False)
-async def list_users(
-    admin: CurrentAdmin, session: SessionDep, page: PageParamsDep
-) -> Page[UserOut]:
-    users, total = await repository.list_users(session, page)
+async def list_users(admin: CurrentAdmin, db: DatabaseDep, page: PageParamsDep) -> Page[UserOut]:
+    users, total = await repository.list_users(db, page)
     return Page[UserOut](
         items=[UserOut.model_validate(u) for u in users],
         total=total,
@@ -55,12 +54,12 @@ async def list_users(
         **error_response(404, USER_NOT_FOUND),
     },
 )
-async def read_user(user_id: ResourceId, caller: CurrentUser, session: SessionDep) -> UserOut:
+async def read_user(user_id: ResourceId, caller: CurrentUser, db: DatabaseDep) -> UserOut:
     if caller.id == user_id:
         return UserOut.model_validate(caller)
     if not caller.is_admin:
         raise forbidden()
-    user = await repository.get_user(session, user_id)
+    user = await repository.get_user(db, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=USER_NOT_FOUND)
     return UserOut.model_validate(user)
