@@ -28,15 +28,18 @@ no round trip. A database that is down refuses new connections: the request
 gets its 503 at once, and once the database is back new connections succeed.
 """
 
+import asyncio
 import contextlib
 import functools
 import logging
 import select as polling
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
+import psycopg
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse
+from psycopg.rows import dict_row
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Executable, Select, bindparam, event, func, select, text, true
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
@@ -44,6 +47,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from flotilla import compiled
 from flotilla.errors import internal_error
 from flotilla.settings import ServiceSettings
 
@@ -53,6 +57,8 @@ UNAVAILABLE_DETAIL = "Service temporarily unavailable"
 
 T = TypeVar("T")
 Params = Mapping[str, Any] | None
+#: Rows as column -> value, and the number of rows the statement touched.
+_Outcome = tuple[list[dict[str, Any]], int]
 _PRESENT = "_present"
 
 
@@ -94,6 +100,41 @@ def _list_of(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
     return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
+async def _run_directly(
+    connection: AsyncConnection, direct: compiled.DirectStatement, params: Params, *, first: bool
+) -> _Outcome:
+    """Run ``direct`` with psycopg on the connection ``connection`` checked out.
+
+    Errors are raised as SQLAlchemy raises them (``IntegrityError``, ...), and a
+    connection the failure broke is invalidated, so the pool replaces it.
+    """
+    raw_connection = await connection.get_raw_connection()
+    driver = cast("psycopg.AsyncConnection[Any]", raw_connection.driver_connection)
+    parameters = direct.parameters(params)
+    try:
+        async with driver.cursor(row_factory=dict_row) as cursor:
+            await cursor.execute(direct.sql, parameters)
+            if cursor.description is None:
+                return [], cursor.rowcount
+            if first:
+                row = await cursor.fetchone()
+                return ([] if row is None else [row]), cursor.rowcount
+            return await cursor.fetchall(), cursor.rowcount
+    except psycopg.Error as error:
+        disconnected = bool(driver.closed or driver.broken)
+        if disconnected:
+            await connection.invalidate()
+        raise DBAPIError.instance(
+            direct.sql,
+            parameters,
+            error,
+            psycopg.Error,
+            hide_parameters=True,
+            connection_invalidated=disconnected,
+            dialect=connection.dialect,
+        ) from error
+
+
 def _build(model: Callable[..., T], records: list[dict[str, Any]]) -> list[T]:
     """``model(**columns)`` per row; Pydantic models validate the whole list in one call."""
     make = model
@@ -113,20 +154,31 @@ class Queries:
     def _connection(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         raise NotImplementedError
 
+    async def _run(self, statement: Executable, params: Params, *, first: bool = False) -> _Outcome:
+        async with self._connection() as connection:
+            direct = compiled.plan(statement, connection.dialect, params)
+            if direct is not None:
+                return await _run_directly(connection, direct, params, first=first)
+            result = await connection.execute(statement, params)
+            if not result.returns_rows:
+                return [], result.rowcount
+            if first:
+                row = result.mappings().first()
+                return ([] if row is None else [dict(row)]), result.rowcount
+            return [dict(row) for row in result.mappings()], result.rowcount
+
     async def fetch_one(
         self, statement: Executable, params: Params = None, *, model: Callable[..., T]
     ) -> T | None:
         """The first row, or ``None`` when there is none."""
-        async with self._connection() as connection:
-            row = (await connection.execute(statement, params)).mappings().first()
-        return None if row is None else model(**row)
+        rows, _ = await self._run(statement, params, first=True)
+        return model(**rows[0]) if rows else None
 
     async def fetch_all(
         self, statement: Executable, params: Params = None, *, model: Callable[..., T]
     ) -> list[T]:
-        async with self._connection() as connection:
-            rows = (await connection.execute(statement, params)).mappings().all()
-        return _build(model, [dict(row) for row in rows])
+        rows, _ = await self._run(statement, params)
+        return _build(model, rows)
 
     async def fetch_page(
         self, query: Select[Any], params: Params = None, *, model: Callable[..., T]
@@ -135,8 +187,7 @@ class Queries:
 
         One statement, one round trip; ``params`` must hold ``skip`` and ``limit``.
         """
-        async with self._connection() as connection:
-            rows = (await connection.execute(query, params)).mappings().all()
+        rows, _ = await self._run(query, params)
         total: int = rows[0]["total"]
         if rows[0][_PRESENT] is None:  # the page is empty: only the count row came back
             return [], total
@@ -146,14 +197,13 @@ class Queries:
 
     async def fetch_value(self, statement: Executable, params: Params = None) -> Any:
         """The first column of the first row (``None`` without rows)."""
-        async with self._connection() as connection:
-            return (await connection.execute(statement, params)).scalar()
+        rows, _ = await self._run(statement, params, first=True)
+        return next(iter(rows[0].values())) if rows else None
 
     async def execute(self, statement: Executable, params: Params = None) -> int:
         """Run a statement for its effect; returns the number of rows it touched."""
-        async with self._connection() as connection:
-            result = await connection.execute(statement, params)
-            return int(result.rowcount)
+        _, rowcount = await self._run(statement, params)
+        return rowcount
 
 
 class Transaction(Queries):
@@ -173,6 +223,11 @@ class Database(Queries):
     never overflows: with more requests than connections, requests wait for a
     free one (``database_connect_timeout_seconds`` at most), instead of opening
     and closing a connection (a Postgres backend) per request.
+
+    They wait on a semaphore with one slot per pooled connection, not in the
+    pool: a checkout that waits in SQLAlchemy's asyncio pool runs a task per
+    waiter (``asyncio.wait_for``), which cost the items service ~8% of its
+    throughput at 50 concurrent requests (``docs/benchmarks.md``).
     """
 
     def __init__(self, settings: ServiceSettings) -> None:
@@ -190,6 +245,8 @@ class Database(Queries):
         )
         event.listen(self.engine.sync_engine, "checkout", _replace_if_closed_by_server)
         self._bound: AsyncConnection | None = None
+        self._free_connections = asyncio.Semaphore(settings.database_pool_size)
+        self._checkout_timeout = settings.database_connect_timeout_seconds
 
     @classmethod
     def on_connection(cls, connection: AsyncConnection) -> "Database":
@@ -206,7 +263,26 @@ class Database(Queries):
     def _connection(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         if self._bound is not None:
             return contextlib.nullcontext(self._bound)
-        return self.engine.connect()
+        return self._checked_out()
+
+    @contextlib.asynccontextmanager
+    async def _checked_out(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection, once one is free (``PoolTimeout`` after the checkout timeout)."""
+        if self._free_connections.locked():
+            try:
+                async with asyncio.timeout(self._checkout_timeout):
+                    await self._free_connections.acquire()
+            except TimeoutError:
+                raise PoolTimeout(
+                    f"no database connection free within {self._checkout_timeout} s"
+                ) from None
+        else:
+            await self._free_connections.acquire()
+        try:
+            async with self.engine.connect() as connection:
+                yield connection
+        finally:
+            self._free_connections.release()
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -215,7 +291,7 @@ class Database(Queries):
             async with self._bound.begin_nested():
                 yield Transaction(self._bound)
             return
-        async with self.engine.connect() as connection:
+        async with self._checked_out() as connection:
             # Out of autocommit for this checkout; the pool restores it on return.
             await connection.execution_options(isolation_level="READ COMMITTED")
             async with connection.begin():

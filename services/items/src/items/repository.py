@@ -8,7 +8,7 @@ Postgres has committed it.
 import functools
 from collections.abc import Mapping
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, Update, bindparam, delete, func, insert, select, update
 
 from flotilla.db import Queries, page_query
 from flotilla.pagination import PageParams
@@ -65,6 +65,21 @@ async def list_items(
     return await db.fetch_page(_page(bool(q), owner_id is not None), params, model=ItemOut)
 
 
+@functools.cache
+def _update(columns: frozenset[str]) -> Update:
+    """``UPDATE`` of ``columns`` (parameters ``new_<column>``) and ``updated_at``, by ``item_id``.
+
+    Parameters are not named after columns: SQLAlchemy would SET those.
+    """
+    return (
+        update(items)
+        .where(items.c.id == bindparam("item_id"))
+        .values({column: bindparam(f"new_{column}") for column in columns})
+        .values(updated_at=func.statement_timestamp())
+        .returning(*items.c)
+    )
+
+
 async def update_item(db: Queries, item_id: int, values: Mapping[str, object]) -> ItemOut | None:
     """Set ``values`` and bump ``updated_at``; ``None`` if the item is gone.
 
@@ -72,13 +87,10 @@ async def update_item(db: Queries, item_id: int, values: Mapping[str, object]) -
     """
     if not values:
         return await get_item(db, item_id)
-    statement = (
-        update(items)
-        .where(items.c.id == item_id)
-        .values(**values, updated_at=func.statement_timestamp())
-        .returning(*items.c)
+    params = {f"new_{column}": value for column, value in values.items()}
+    return await db.fetch_one(
+        _update(frozenset(values)), {"item_id": item_id, **params}, model=ItemOut
     )
-    return await db.fetch_one(statement, model=ItemOut)
 
 
 async def delete_item(db: Queries, item_id: int) -> bool:

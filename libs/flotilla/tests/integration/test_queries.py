@@ -1,0 +1,131 @@
+"""``Database`` queries: psycopg runs what it can as is, SQLAlchemy runs what it converts."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    bindparam,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeEngine
+
+from flotilla.compiled import plan
+from flotilla.db import Database
+
+
+def notes_table(text_type: TypeEngine[str]) -> Table:
+    """The ``notes`` table of the library's test migrations, with ``text`` read as ``text_type``."""
+    return Table(
+        "notes", MetaData(), Column("id", Integer, primary_key=True), Column("text", text_type)
+    )
+
+
+class Shouted(TypeDecorator[str]):
+    """Text that reads back in capitals: a conversion only SQLAlchemy knows about."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(value).upper()
+
+
+notes = notes_table(String(200))
+shouted_notes = notes_table(Shouted(200))
+
+
+@dataclass
+class Note:
+    id: int
+    text: str
+
+
+BY_ID = select(notes).where(notes.c.id == bindparam("id"))
+ADD = insert(notes).returning(notes.c.id, notes.c.text)
+
+
+async def test_rows_come_back_as_the_model(rolled_back_database: Database) -> None:
+    added = await rolled_back_database.fetch_one(ADD, {"text": "first"}, model=Note)
+
+    assert added is not None
+    assert await rolled_back_database.fetch_one(BY_ID, {"id": added.id}, model=Note) == added
+
+
+async def test_a_missing_row_is_none(rolled_back_database: Database) -> None:
+    assert await rolled_back_database.fetch_one(BY_ID, {"id": -1}, model=Note) is None
+
+
+async def test_a_constraint_violation_is_sqlalchemys_integrity_error(
+    rolled_back_database: Database,
+) -> None:
+    added = await rolled_back_database.fetch_one(ADD, {"text": "taken"}, model=Note)
+    assert added is not None
+
+    with pytest.raises(IntegrityError):
+        async with rolled_back_database.transaction() as tx:
+            await tx.execute(insert(notes), {"id": added.id, "text": "again"})
+
+    assert await rolled_back_database.fetch_all(select(notes), model=Note) == [added]
+
+
+async def test_a_type_sqlalchemy_converts_is_converted(rolled_back_database: Database) -> None:
+    added = await rolled_back_database.fetch_one(ADD, {"text": "quiet"}, model=Note)
+    assert added is not None
+
+    statement = select(shouted_notes).where(shouted_notes.c.id == added.id)
+    found = await rolled_back_database.fetch_one(statement, model=Note)
+
+    assert found == Note(id=added.id, text="QUIET")
+
+
+async def test_an_expanding_in_list_is_expanded(rolled_back_database: Database) -> None:
+    for text in ("a", "b", "c"):
+        await rolled_back_database.execute(insert(notes), {"text": text})
+    statement = select(notes.c.text).where(notes.c.text.in_(bindparam("texts", expanding=True)))
+
+    found: list[dict[str, Any]] = await rolled_back_database.fetch_all(
+        statement, {"texts": ["a", "c"]}, model=dict
+    )
+
+    assert sorted(row["text"] for row in found) == ["a", "c"]
+
+
+async def test_a_plain_statement_is_compiled_once_for_psycopg(
+    rolled_back_database: Database,
+) -> None:
+    dialect = rolled_back_database.engine.dialect
+
+    direct = plan(BY_ID, dialect, {"id": 1})
+
+    assert direct is not None
+    assert "%(id)s" in direct.sql
+    assert plan(BY_ID, dialect, {"id": 2}) is direct
+
+
+async def test_an_insert_is_compiled_for_the_columns_it_is_given(
+    rolled_back_database: Database,
+) -> None:
+    dialect = rolled_back_database.engine.dialect
+
+    direct = plan(insert(notes), dialect, {"text": "x"})
+
+    assert direct is not None
+    assert direct.sql.startswith("INSERT INTO notes (text) VALUES (%(text)s")
+
+
+async def test_statements_sqlalchemy_must_convert_are_left_to_sqlalchemy(
+    rolled_back_database: Database,
+) -> None:
+    dialect = rolled_back_database.engine.dialect
+
+    assert plan(select(shouted_notes), dialect, None) is None
