@@ -42,6 +42,8 @@ TEXTBOOK_RATIO = 3.0
 LOGIN_P99_RATIO = 5.0
 ISOLATION_RATIO = 10.0
 SERVICES = ("users", "items", "gateway")
+#: uvicorn options of the services behind the gateway, as in their Dockerfiles.
+BEHIND_GATEWAY = ("--no-proxy-headers",)
 PARTS = ("speed", "login", "isolation", "test-suite")
 
 
@@ -90,6 +92,7 @@ def start_services(
             "USERS_LOG_LEVEL": log_level,
         },
         log_dir,
+        options=BEHIND_GATEWAY,
     )
     items = services["items"] = harness.spawn(
         "items",
@@ -100,6 +103,7 @@ def start_services(
             "ITEMS_LOG_LEVEL": log_level,
         },
         log_dir,
+        options=BEHIND_GATEWAY,
     )
     services["gateway"] = harness.spawn(
         "gateway",

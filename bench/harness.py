@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,12 +162,18 @@ def delete_items_after(database_url: str, last_seeded_id: int = SEEDED_ITEMS) ->
 
 
 def spawn(
-    name: str, app: str, env: Mapping[str, str], log_dir: Path, *, factory: bool = True
+    name: str,
+    app: str,
+    env: Mapping[str, str],
+    log_dir: Path,
+    *,
+    factory: bool = True,
+    options: Sequence[str] = (),
 ) -> Service:
-    """``uvicorn [--factory] <app>`` with one worker on a free loopback port."""
+    """``uvicorn [--factory] <app> [options]`` with one worker on a free loopback port."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", *(["--factory"] if factory else []), app]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1", *options]
     log = log_dir / f"{name}.log"
     with log.open("wb") as output:
         popen = subprocess.Popen(  # noqa: S603 (fixed argv)

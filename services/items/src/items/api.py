@@ -102,8 +102,9 @@ async def list_items(
 
 
 @router.get("/{item_id}", responses=_NOT_FOUND)
-async def read_item(item: ExistingItem) -> ItemOut:
-    return item
+async def read_item(item_id: ResourceId, db: DatabaseDep) -> ItemOut:
+    # Not ``ExistingItem``: a nested dependency costs the hottest route ~3% of its throughput.
+    return await get_existing_item(item_id, db)
 
 
 @router.put("/{item_id}", responses={**_CHANGE_ERRORS, **MALFORMED_BODY})

@@ -85,6 +85,7 @@ def spawn(service: ServiceSpec, database_url: str | None, log_dir: Path) -> subp
         "--port",
         str(service.port),
         "--no-access-log",
+        *service.uvicorn_options,
     ]
     process = subprocess.Popen(command, env=env, cwd=REPO_ROOT)  # noqa: S603 (fixed argv)
     (log_dir / f"{service.name}.pid").write_text(str(process.pid))
