@@ -39,6 +39,7 @@ from typing import Annotated, Any, TypeVar, cast
 import psycopg
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse
+from psycopg.pq import ExecStatus
 from psycopg.rows import dict_row
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Executable, Select, bindparam, event, func, select, text, true
@@ -114,7 +115,9 @@ async def _run_directly(
     try:
         async with driver.cursor(row_factory=dict_row) as cursor:
             await cursor.execute(direct.sql, parameters)
-            if cursor.description is None:
+            # The result's status, not ``cursor.description``: that builds a Column per field.
+            result = cursor.pgresult
+            if result is None or result.status != ExecStatus.TUPLES_OK:
                 return [], cursor.rowcount
             if first:
                 row = await cursor.fetchone()
@@ -191,9 +194,9 @@ class Queries:
         total: int = rows[0]["total"]
         if rows[0][_PRESENT] is None:  # the page is empty: only the count row came back
             return [], total
-        skipped = {"total", _PRESENT}
-        records = [{k: v for k, v in row.items() if k not in skipped} for row in rows]
-        return _build(model, records), total
+        for row in rows:  # fresh dicts of our own: drop the bookkeeping columns in place
+            del row["total"], row[_PRESENT]
+        return _build(model, rows), total
 
     async def fetch_value(self, statement: Executable, params: Params = None) -> Any:
         """The first column of the first row (``None`` without rows)."""
