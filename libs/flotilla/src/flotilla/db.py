@@ -13,12 +13,15 @@ Routes take ``db: DatabaseDep`` and run SQLAlchemy Core statements through it::
   exception). A write is acknowledged only after its commit returned.
 - Statements built once (module constants with ``bindparam``) are compiled once;
   psycopg prepares what a connection runs repeatedly.
+- SQLAlchemy compiles a statement and checks out the connection; psycopg runs
+  the compiled SQL on it (:mod:`flotilla.compiled`), unless the statement needs
+  SQLAlchemy's own type conversions, and then SQLAlchemy runs it.
 
 Why Core on a connection rather than an ``AsyncSession`` per request: one route
 running one query, measured under load (``docs/benchmarks.md``), took 1.2 ms of
 CPU per request through a session (the unit of work, plus a pre-ping ``SELECT
-1``, ``BEGIN`` and ``ROLLBACK`` around every query) and 0.6-0.7 ms as an
-autocommit Core statement on a connection.
+1``, ``BEGIN`` and ``ROLLBACK`` around every query), 0.7 ms as an autocommit
+Core statement on a connection, and 0.65 ms with psycopg running the statement.
 
 The pool does not pre-ping. An idle Postgres connection never has anything to
 read, so on checkout a socket that is readable means the server closed the
