@@ -64,6 +64,7 @@ Params = Mapping[str, Any] | None
 #: Rows as column -> value, and the number of rows the statement touched.
 _Outcome = tuple[list[dict[str, Any]], int]
 _PRESENT = "_present"
+_PING = text("SELECT 1")
 
 
 def _replace_if_closed_by_server(
@@ -110,7 +111,9 @@ async def _run_directly(
     """Run ``direct`` with psycopg on the connection ``connection`` checked out.
 
     Errors are raised as SQLAlchemy raises them (``IntegrityError``, ...), and a
-    connection the failure broke is invalidated, so the pool replaces it.
+    connection the failure broke is invalidated, so the pool replaces it. A
+    statement cancelled midway is cancelled on the server by psycopg, which
+    leaves the connection ready for the next one.
     """
     raw_connection = await connection.get_raw_connection()
     driver = cast("psycopg.AsyncConnection[Any]", raw_connection.driver_connection)
@@ -304,7 +307,7 @@ class Database(Queries):
                 yield Transaction(connection)
 
     async def ping(self) -> None:
-        await self.fetch_value(text("SELECT 1"))
+        await self.fetch_value(_PING)
 
     async def dispose(self) -> None:
         if self._bound is None:

@@ -1,5 +1,7 @@
 """``Database`` queries: psycopg runs what it can as is, SQLAlchemy runs what it converts."""
 
+import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     insert,
     select,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +24,7 @@ from sqlalchemy.types import TypeEngine
 
 from flotilla.compiled import plan
 from flotilla.db import Database
+from flotilla.settings import Environment, ServiceSettings
 
 
 def notes_table(text_type: TypeEngine[str]) -> Table:
@@ -89,8 +93,8 @@ async def test_a_type_sqlalchemy_converts_is_converted(rolled_back_database: Dat
 
 
 async def test_an_expanding_in_list_is_expanded(rolled_back_database: Database) -> None:
-    for text in ("a", "b", "c"):
-        await rolled_back_database.execute(insert(notes), {"text": text})
+    for note_text in ("a", "b", "c"):
+        await rolled_back_database.execute(insert(notes), {"text": note_text})
     statement = select(notes.c.text).where(notes.c.text.in_(bindparam("texts", expanding=True)))
 
     found: list[dict[str, Any]] = await rolled_back_database.fetch_all(
@@ -98,6 +102,27 @@ async def test_an_expanding_in_list_is_expanded(rolled_back_database: Database) 
     )
 
     assert sorted(row["text"] for row in found) == ["a", "c"]
+
+
+async def test_a_statement_cancelled_midway_does_not_leave_its_connection_busy(
+    database_url: str,
+) -> None:
+    settings = ServiceSettings(
+        environment=Environment.TEST, database_url=database_url, database_pool_size=1
+    )
+    database = Database(settings)
+    slow = asyncio.create_task(database.fetch_value(text("SELECT pg_sleep(5)")))
+    await asyncio.sleep(0.5)
+    slow.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await slow
+
+    started = time.monotonic()
+    answer = await database.fetch_value(text("SELECT 1"))
+    await database.dispose()
+
+    assert answer == 1
+    assert time.monotonic() - started < 2
 
 
 async def test_a_plain_statement_is_compiled_once_for_psycopg(
