@@ -1,5 +1,5 @@
 from flotilla.migrations import run_migrations
-from users.models import Base
+from users.models import metadata
 from users.settings import UsersSettings
 
-run_migrations(Base.metadata, settings_class=UsersSettings)
+run_migrations(metadata, settings_class=UsersSettings)

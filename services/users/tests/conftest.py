@@ -10,11 +10,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flotilla.settings import Environment
 from flotilla.testing.pytest_plugin import database_on_session, use_database
 from users.main import create_app
+from users.models import users
 from users.settings import UsersSettings
 
 PASSWORD = "correct horse battery"
@@ -86,3 +88,9 @@ async def token_for(client: httpx.AsyncClient, email: str, password: str = PASSW
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
+
+
+async def user_row(db_session: AsyncSession, user_id: int) -> Row[Any] | None:
+    """The user's row as stored, read past the API."""
+    result = await db_session.execute(select(users).where(users.c.id == user_id))
+    return result.one_or_none()

@@ -1,15 +1,13 @@
-"""Queries of the users service, as SQLAlchemy Core statements on the ORM classes' tables."""
+"""Queries of the users service, as SQLAlchemy Core statements on its tables."""
 
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
 from sqlalchemy import (
     ColumnElement,
     Interval,
-    Table,
     bindparam,
     delete,
     func,
@@ -22,11 +20,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from flotilla.db import Queries, page_query
 from flotilla.pagination import PageParams
-from users.models import LoginFailure, User
+from users.models import login_failures, users
 
-# The mapped classes' tables (declared as plain FromClauses on the classes).
-users = cast(Table, User.__table__)
-login_failures = cast(Table, LoginFailure.__table__)
 #: The unique index that makes emails case-insensitive.
 _EMAIL_KEY = [func.lower(literal_column("email"))]
 

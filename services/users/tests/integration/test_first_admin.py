@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flotilla.testing.pytest_plugin import truncate_all_tables
 from users.main import create_app
-from users.models import User
+from users.models import users
 from users.settings import UsersSettings
 
 
@@ -32,7 +32,7 @@ async def test_two_replicas_starting_at_once_make_one_admin(
         await start_and_stop(seeded)  # and a restart changes nothing
 
         async with database_engine.connect() as connection:
-            rows = (await connection.execute(select(User.email, User.is_admin))).all()
+            rows = (await connection.execute(select(users.c.email, users.c.is_admin))).all()
     finally:
         await truncate_all_tables(database_engine)
 
@@ -45,4 +45,4 @@ async def test_no_admin_is_made_without_the_settings(
     await start_and_stop(settings)
 
     async with database_engine.connect() as connection:
-        assert (await connection.execute(select(User))).first() is None
+        assert (await connection.execute(select(users))).first() is None

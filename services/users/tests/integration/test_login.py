@@ -6,7 +6,7 @@ import jwt
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from users.models import LoginFailure, User
+from users.models import login_failures, users
 from users.settings import UsersSettings
 
 from ..conftest import PASSWORD, client_for, login, register
@@ -38,7 +38,7 @@ async def test_an_admin_token_carries_the_admin_role(
     client: httpx.AsyncClient, db_session: AsyncSession
 ) -> None:
     await register(client, "root@example.com")
-    await db_session.execute(update(User).values(is_admin=True))
+    await db_session.execute(update(users).values(is_admin=True))
 
     token = (await login(client, "root@example.com")).json()["access_token"]
 
@@ -115,7 +115,7 @@ async def test_failures_older_than_the_window_do_not_count(
     await register(client, "ada@example.com")
     long_ago = datetime.now(UTC) - timedelta(minutes=16)
     await db_session.execute(
-        insert(LoginFailure), [{"email_key": "ada@example.com", "failed_at": long_ago}] * 5
+        insert(login_failures), [{"email_key": "ada@example.com", "failed_at": long_ago}] * 5
     )
 
     assert (await login(client, "ada@example.com")).status_code == 200
@@ -126,7 +126,7 @@ async def test_retry_after_counts_down_to_when_the_window_passes(
 ) -> None:
     fourteen_minutes_ago = datetime.now(UTC) - timedelta(minutes=14)
     await db_session.execute(
-        insert(LoginFailure),
+        insert(login_failures),
         [{"email_key": "ada@example.com", "failed_at": fourteen_minutes_ago}] * 5,
     )
 
@@ -145,7 +145,7 @@ async def test_a_successful_login_clears_earlier_failures(
 
     await login(client, "ada@example.com")
 
-    remaining = await db_session.scalars(select(LoginFailure))
+    remaining = await db_session.execute(select(login_failures))
     assert remaining.all() == []
 
 
@@ -159,7 +159,7 @@ async def test_the_lockout_holds_under_concurrent_guesses(
     )
 
     assert sorted(r.status_code for r in responses) == [401] * 5 + [429] * 7
-    failures = (await db_session.scalars(select(LoginFailure))).all()
+    failures = (await db_session.execute(select(login_failures))).all()
     assert len(failures) == 5
 
 
@@ -173,6 +173,5 @@ async def test_a_hash_with_old_parameters_is_upgraded_at_login(
         response = await login(upgraded, "ada@example.com")
 
     assert response.status_code == 200
-    row = (await db_session.scalars(select(User))).one()
-    await db_session.refresh(row)
+    row = (await db_session.execute(select(users))).one()
     assert ",t=2," in row.hashed_password

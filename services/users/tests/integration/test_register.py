@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from users.models import User
+from users.models import users
 
-from ..conftest import PASSWORD, register
+from ..conftest import PASSWORD, register, user_row
 
 
 async def test_registration_returns_the_user_without_any_password(
@@ -23,7 +23,7 @@ async def test_registration_returns_the_user_without_any_password(
     assert body["is_active"] is True
     assert body["is_admin"] is False
     assert body["created_at"].endswith(("Z", "+00:00"))
-    row = await db_session.get(User, body["id"])
+    row = await user_row(db_session, body["id"])
     assert row is not None
     assert row.hashed_password.startswith("$argon2id$")
     assert PASSWORD not in row.hashed_password
@@ -45,7 +45,7 @@ async def test_an_email_is_taken_case_insensitively(
 
     assert response.status_code == 409
     assert response.json() == {"detail": "Email already registered"}
-    assert len((await db_session.scalars(select(User))).all()) == 1
+    assert len((await db_session.execute(select(users))).all()) == 1
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ async def test_bad_registrations_are_422_naming_the_field(
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", field]
-    assert (await db_session.scalars(select(User))).first() is None
+    assert (await db_session.execute(select(users))).first() is None
 
 
 async def test_a_password_of_exactly_8_and_128_characters_is_accepted(
@@ -105,7 +105,7 @@ async def test_a_unicode_email_is_stored_as_given(
     response = await register(client, "josé@exämple.com", full_name="José Ñandú 日本")
 
     assert response.status_code == 201
-    row = await db_session.get(User, response.json()["id"])
+    row = await user_row(db_session, response.json()["id"])
     assert row is not None
     assert row.email == "josé@exämple.com"
     assert row.full_name == "José Ñandú 日本"
@@ -120,5 +120,5 @@ async def test_two_concurrent_registrations_of_one_email_make_one_user(
     )
 
     assert sorted(r.status_code for r in responses) == [201, 409]
-    rows = (await db_session.scalars(select(User))).all()
+    rows = (await db_session.execute(select(users))).all()
     assert len(rows) == 1

@@ -4,13 +4,13 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flotilla.testing.tokens import bearer
-from users.models import User
+from users.models import users
 
-from ..conftest import login, register, token_for
+from ..conftest import login, register, token_for, user_row
 
 
 async def make_admin(db_session: AsyncSession, email: str) -> None:
-    await db_session.execute(update(User).where(User.email == email).values(is_admin=True))
+    await db_session.execute(update(users).where(users.c.email == email).values(is_admin=True))
 
 
 async def test_me_returns_the_caller(client: httpx.AsyncClient) -> None:
@@ -34,7 +34,7 @@ async def test_a_token_of_a_deleted_user_is_401(
     client: httpx.AsyncClient, db_session: AsyncSession
 ) -> None:
     token = await token_for(client, "ada@example.com")
-    await db_session.execute(delete(User))
+    await db_session.execute(delete(users))
 
     response = await client.get("/api/v1/users/me", headers=bearer(token))
 
@@ -46,7 +46,7 @@ async def test_a_token_of_an_inactive_user_is_401(
     client: httpx.AsyncClient, db_session: AsyncSession
 ) -> None:
     token = await token_for(client, "ada@example.com")
-    await db_session.execute(update(User).values(is_active=False))
+    await db_session.execute(update(users).values(is_active=False))
 
     response = await client.get("/api/v1/users/me", headers=bearer(token))
 
@@ -65,7 +65,7 @@ async def test_patch_me_changes_the_full_name(
 
     assert response.status_code == 200
     assert response.json()["full_name"] == "Countess"
-    row = await db_session.get(User, response.json()["id"])
+    row = await user_row(db_session, response.json()["id"])
     assert row is not None
     assert row.full_name == "Countess"
 
