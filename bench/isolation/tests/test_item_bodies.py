@@ -10,7 +10,6 @@ from flotilla.pagination import PageParams
 from flotilla.testing.pytest_plugin import database_on_session
 from items import repository
 from items.models import items
-from items.schemas import ItemCreate
 
 REPEATS = range(int(os.environ.get("BENCH_REPEATS", "8")))
 
@@ -26,7 +25,7 @@ async def add_items(session: AsyncSession, count: int, *, owner_id: int = 1) -> 
 async def test_a_created_item_reads_back(session: AsyncSession, n: int) -> None:
     db = await database_on_session(session)
     created = await repository.create_item(
-        db, ItemCreate(name=f"cup {n}", price=100 + n), owner_id=1
+        db, name=f"cup {n}", description=None, price=100 + n, owner_id=1
     )
 
     assert await repository.get_item(db, created.id) == created
@@ -66,7 +65,7 @@ async def test_search_and_owner_filter(session: AsyncSession, n: int) -> None:
 @pytest.mark.parametrize("n", REPEATS)
 async def test_an_update_changes_only_what_it_names(session: AsyncSession, n: int) -> None:
     db = await database_on_session(session)
-    created = await repository.create_item(db, ItemCreate(name="old", price=1), owner_id=1)
+    created = await repository.create_item(db, name="old", description=None, price=1, owner_id=1)
 
     updated = await repository.update_item(db, created.id, {"name": "new"})
 
@@ -77,7 +76,7 @@ async def test_an_update_changes_only_what_it_names(session: AsyncSession, n: in
 @pytest.mark.parametrize("n", REPEATS)
 async def test_a_deleted_item_is_gone(session: AsyncSession, n: int) -> None:
     db = await database_on_session(session)
-    created = await repository.create_item(db, ItemCreate(name="gone", price=1), owner_id=1)
+    created = await repository.create_item(db, name="gone", description=None, price=1, owner_id=1)
 
     assert await repository.delete_item(db, created.id)
     assert await repository.get_item(db, created.id) is None

@@ -23,7 +23,9 @@ class InsecureSettingsError(ValueError):
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, env_parse_none_str="none"
+    )
 
     environment: Environment = Environment.DEVELOPMENT
     log_level: str = "INFO"
@@ -33,6 +35,13 @@ class ServiceSettings(BaseSettings):
     database_connect_timeout_seconds: float = 5.0
     #: Upper bound for one statement; a hung database becomes a 503, not a hung request.
     database_statement_timeout_seconds: float = 10.0
+    #: Upper bound for waiting on a row or table lock; 0 waits as long as the statement may.
+    database_lock_timeout_seconds: float = 0.0
+    #: How often a statement or transaction is run again after a deadlock or serialization failure.
+    database_conflict_retries: int = 3
+    #: psycopg prepares a statement after this many runs on a connection; ``none`` never
+    #: prepares (needed behind PgBouncer in transaction mode).
+    database_prepare_threshold: int | None = 5
     #: Browser origins allowed by CORS; empty (the default) means CORS stays closed.
     cors_allow_origins: list[str] = []
     # Names, not secrets (ruff's S105 keys on the word "token").
@@ -41,6 +50,9 @@ class ServiceSettings(BaseSettings):
     #: Where services other than users fetch the public keys that verify tokens.
     jwks_url: str = "http://127.0.0.1:8001/api/v1/auth/jwks"
     jwks_timeout_seconds: float = 3.0
+    #: Exempt what start-up built from the cyclic garbage collector (``gc.freeze``):
+    #: fewer objects for every full collection to walk (``docs/benchmarks.md``).
+    gc_freeze_after_startup: bool = True
 
     @property
     def is_production(self) -> bool:

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from flotilla.db import Database, is_connection_failure
+from flotilla.db import Database
+from flotilla.db_errors import DatabaseFault, classify
 from flotilla.settings import Environment, ServiceSettings
 
 CHECKOUT_TIMEOUT = 0.5
@@ -40,7 +41,7 @@ async def test_a_request_waits_for_the_connection_another_holds(one_connection: 
     await holder
 
 
-async def test_no_free_connection_within_the_timeout_is_a_connection_failure(
+async def test_no_free_connection_within_the_timeout_is_an_outage(
     one_connection: Database,
 ) -> None:
     async with one_connection.transaction():
@@ -50,5 +51,5 @@ async def test_no_free_connection_within_the_timeout_is_a_connection_failure(
         waited = time.monotonic() - started
 
     assert CHECKOUT_TIMEOUT <= waited < CHECKOUT_TIMEOUT + 1
-    assert is_connection_failure(raised.value)  # answered 503, not 500
+    assert classify(raised.value) is DatabaseFault.UNAVAILABLE  # answered 503, not 500
     assert await one_connection.fetch_value(text("SELECT 1")) == 1

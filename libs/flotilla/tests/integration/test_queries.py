@@ -1,4 +1,4 @@
-"""``Database`` queries: psycopg runs what it can as is, SQLAlchemy runs what it converts."""
+"""``Database`` queries keep SQLAlchemy's semantics: they run on its own execution path."""
 
 import asyncio
 import time
@@ -22,7 +22,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeEngine
 
-from flotilla.compiled import plan
 from flotilla.db import Database
 from flotilla.settings import Environment, ServiceSettings
 
@@ -123,34 +122,3 @@ async def test_a_statement_cancelled_midway_does_not_leave_its_connection_busy(
 
     assert answer == 1
     assert time.monotonic() - started < 2
-
-
-async def test_a_plain_statement_is_compiled_once_for_psycopg(
-    rolled_back_database: Database,
-) -> None:
-    dialect = rolled_back_database.engine.dialect
-
-    direct = plan(BY_ID, dialect, {"id": 1})
-
-    assert direct is not None
-    assert "%(id)s" in direct.sql
-    assert plan(BY_ID, dialect, {"id": 2}) is direct
-
-
-async def test_an_insert_is_compiled_for_the_columns_it_is_given(
-    rolled_back_database: Database,
-) -> None:
-    dialect = rolled_back_database.engine.dialect
-
-    direct = plan(insert(notes), dialect, {"text": "x"})
-
-    assert direct is not None
-    assert direct.sql.startswith("INSERT INTO notes (text) VALUES (%(text)s")
-
-
-async def test_statements_sqlalchemy_must_convert_are_left_to_sqlalchemy(
-    rolled_back_database: Database,
-) -> None:
-    dialect = rolled_back_database.engine.dialect
-
-    assert plan(select(shouted_notes), dialect, None) is None

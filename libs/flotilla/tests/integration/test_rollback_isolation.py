@@ -28,7 +28,7 @@ async def test_each_worker_uses_its_own_database(
 
 
 async def test_the_template_database_has_the_migrations(db_session: AsyncSession) -> None:
-    assert await db_session.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+    assert await db_session.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
 
 
 async def test_committing_client_really_commits_then_cleans_up(

@@ -1,7 +1,6 @@
 """The items table; the schema itself is made by the Alembic migrations.
 
-A Core table rather than ORM classes: the service reads and writes rows with
-plain statements, so there is no identity map to pay for on the hot paths.
+Declared as a Core ``Table``, the style of every Flotilla service (``flotilla.db``).
 ``owner_id`` has no foreign key: users live in another service's database.
 """
 
@@ -34,7 +33,7 @@ items = Table(
     Column("price", BigInteger, nullable=False),
     Column("owner_id", BigInteger, nullable=False),
     # statement_timestamp(), not now(): two statements in one transaction get
-    # different times, so an update is always later than the insert.
+    # different times. Updates set updated_at themselves (repository.update_item).
     Column(
         "created_at",
         DateTime(timezone=True),

@@ -1,19 +1,33 @@
-"""Queries of the items service, as SQLAlchemy Core statements built once.
+"""Queries of the items service, as SQLAlchemy Core statements.
 
 Every write is one statement (``... RETURNING``), atomic on its own: the
 routes need no explicit transaction, and a write is acknowledged only once
 Postgres has committed it.
 """
 
-import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Select, Update, bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from flotilla.db import Queries, page_query
 from flotilla.pagination import PageParams
 from items.models import items
-from items.schemas import ItemCreate, ItemOut
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """A row of ``items``."""
+
+    id: int
+    name: str
+    description: str | None
+    price: int
+    owner_id: int
+    created_at: datetime
+    updated_at: datetime
+
 
 LIKE_ESCAPE = "\\"
 
@@ -31,66 +45,53 @@ def escape_like(value: str) -> str:
     )
 
 
-async def create_item(db: Queries, data: ItemCreate, *, owner_id: int) -> ItemOut:
-    item = await db.fetch_one(_INSERT, {**data.model_dump(), "owner_id": owner_id}, model=ItemOut)
+async def create_item(
+    db: Queries, *, name: str, description: str | None, price: int, owner_id: int
+) -> ItemRecord:
+    values = {"name": name, "description": description, "price": price, "owner_id": owner_id}
+    item = await db.fetch_one(_INSERT, values, model=ItemRecord)
     if item is None:  # INSERT ... RETURNING always returns the row
         raise RuntimeError("the insert returned no row")
     return item
 
 
-async def get_item(db: Queries, item_id: int) -> ItemOut | None:
-    return await db.fetch_one(_BY_ID, {"id": item_id}, model=ItemOut)
-
-
-@functools.cache
-def _page(by_name: bool, by_owner: bool) -> Select[tuple[object, ...]]:
-    """The page-and-total statement for one combination of filters."""
-    statement = select(items)
-    if by_name:
-        statement = statement.where(items.c.name.ilike(bindparam("pattern"), escape=LIKE_ESCAPE))
-    if by_owner:
-        statement = statement.where(items.c.owner_id == bindparam("owner_id"))
-    return page_query(statement, items.c.id)
+async def get_item(db: Queries, item_id: int) -> ItemRecord | None:
+    return await db.fetch_one(_BY_ID, {"id": item_id}, model=ItemRecord)
 
 
 async def list_items(
     db: Queries, page: PageParams, *, q: str | None = None, owner_id: int | None = None
-) -> tuple[list[ItemOut], int]:
+) -> tuple[list[ItemRecord], int]:
     """One page ordered by id, and how many items match in total (one round trip)."""
-    params: dict[str, object] = {"skip": page.skip, "limit": page.limit}
+    statement = select(items)
     if q:
-        params["pattern"] = f"%{escape_like(q)}%"
+        pattern = f"%{escape_like(q)}%"
+        statement = statement.where(items.c.name.ilike(pattern, escape=LIKE_ESCAPE))
     if owner_id is not None:
-        params["owner_id"] = owner_id
-    return await db.fetch_page(_page(bool(q), owner_id is not None), params, model=ItemOut)
+        statement = statement.where(items.c.owner_id == owner_id)
+    params = {"skip": page.skip, "limit": page.limit}
+    return await db.fetch_page(page_query(statement, items.c.id), params, model=ItemRecord)
 
 
-@functools.cache
-def _update(columns: frozenset[str]) -> Update:
-    """``UPDATE`` of ``columns`` (parameters ``new_<column>``) and ``updated_at``, by ``item_id``.
+async def update_item(db: Queries, item_id: int, values: Mapping[str, object]) -> ItemRecord | None:
+    """Set ``values`` and move ``updated_at`` on; ``None`` if the item is gone.
 
-    Parameters are not named after columns: SQLAlchemy would SET those.
-    """
-    return (
-        update(items)
-        .where(items.c.id == bindparam("item_id"))
-        .values({column: bindparam(f"new_{column}") for column in columns})
-        .values(updated_at=func.statement_timestamp())
-        .returning(*items.c)
-    )
-
-
-async def update_item(db: Queries, item_id: int, values: Mapping[str, object]) -> ItemOut | None:
-    """Set ``values`` and bump ``updated_at``; ``None`` if the item is gone.
-
-    No values means no change: the item is returned as it is.
+    ``updated_at`` is read from the clock once the row is locked, and never
+    goes below the value it replaces: it grows along the order in which
+    updates of one item commit, however many run at once (the
+    transaction's or statement's start time would not: it is taken before
+    the statement waits for the row). No values means no change: the item is
+    returned as it is.
     """
     if not values:
         return await get_item(db, item_id)
-    params = {f"new_{column}": value for column, value in values.items()}
-    return await db.fetch_one(
-        _update(frozenset(values)), {"item_id": item_id, **params}, model=ItemOut
+    statement = (
+        update(items)
+        .where(items.c.id == item_id)
+        .values(**values, updated_at=func.greatest(func.clock_timestamp(), items.c.updated_at))
+        .returning(*items.c)
     )
+    return await db.fetch_one(statement, model=ItemRecord)
 
 
 async def delete_item(db: Queries, item_id: int) -> bool:

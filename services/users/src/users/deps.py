@@ -13,17 +13,17 @@ from users.repository import UserRecord
 from users.tokens import TokenIssuer
 
 
-def get_hasher(request: Request) -> PasswordHasher:
+async def get_hasher(request: Request) -> PasswordHasher:
     hasher: PasswordHasher = request.app.state.password_hasher
     return hasher
 
 
-def get_token_issuer(request: Request) -> TokenIssuer:
+async def get_token_issuer(request: Request) -> TokenIssuer:
     issuer: TokenIssuer = request.app.state.token_issuer
     return issuer
 
 
-def get_lockout_policy(request: Request) -> LockoutPolicy:
+async def get_lockout_policy(request: Request) -> LockoutPolicy:
     policy: LockoutPolicy = request.app.state.lockout_policy
     return policy
 

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
-from flotilla.db import Database, get_database
+from flotilla.db import BoundDatabase, Database, get_database
 from flotilla.migrations import upgrade_to_head
 from flotilla.testing.faults import DatabaseProxy
 from flotilla.testing.postgres import (
@@ -186,7 +186,7 @@ async def rolled_back_database(db_session: AsyncSession) -> Database:
 
 async def database_on_session(session: AsyncSession) -> Database:
     """A :class:`Database` whose statements run on ``session``'s connection."""
-    return Database.on_connection(await session.connection())
+    return BoundDatabase(await session.connection())
 
 
 async def _client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
