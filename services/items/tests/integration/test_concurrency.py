@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 
 import httpx
 from sqlalchemy import func, select
@@ -43,3 +44,24 @@ async def test_200_concurrent_creates_by_several_users_store_200_rows_with_their
             USERS, CREATES_PER_USER
         )
         assert all(name.startswith(f"user {owner} ") for owner, name in stored_names)
+
+
+async def test_updated_at_never_goes_back_under_40_concurrent_patches_of_one_item(
+    committing_client: httpx.AsyncClient, owner: Headers, database_engine: AsyncEngine
+) -> None:
+    created = await committing_client.post(
+        "/api/v1/items/", json={"name": "contended", "price": 0}, headers=owner
+    )
+    url = f"/api/v1/items/{created.json()['id']}"
+
+    responses = await asyncio.gather(
+        *(committing_client.patch(url, json={"price": n}, headers=owner) for n in range(1, 41))
+    )
+
+    assert [response.status_code for response in responses] == [200] * 40
+    last = max(responses, key=lambda r: datetime.fromisoformat(r.json()["updated_at"]))
+    async with database_engine.connect() as connection:
+        stored = (await connection.execute(select(items.c.price, items.c.updated_at))).one()
+    # The latest acknowledged updated_at is the row's, and belongs to the update that won.
+    assert stored.updated_at == datetime.fromisoformat(last.json()["updated_at"])
+    assert stored.price == last.json()["price"]
