@@ -50,6 +50,16 @@ def items(items_upstream: tuple[FakeUpstream, str]) -> Iterator[FakeUpstream]:
     items_upstream[0].reset()
 
 
+#: The public API's routes (the contract): auth and users to users, items to items.
+CONTRACT_ROUTES = {"users": ["/api/v1/auth", "/api/v1/users"], "items": ["/api/v1/items"]}
+
+
+def contract_upstreams(users_url: str, items_url: str) -> dict[str, dict[str, Any]]:
+    """The ``upstreams`` setting of a gateway in front of users and items at these URLs."""
+    urls = {"users": users_url, "items": items_url}
+    return {name: {"url": urls[name], "routes": routes} for name, routes in CONTRACT_ROUTES.items()}
+
+
 def gateway_settings(**overrides: Any) -> GatewaySettings:
     values: dict[str, Any] = {
         "environment": Environment.TEST,
@@ -67,10 +77,10 @@ def start_gateway(
     """Serve a gateway in front of the fakes; keyword arguments override its settings."""
 
     @contextmanager
-    def start(**overrides: Any) -> Iterator[str]:
-        settings = gateway_settings(
-            **{"users_url": users_upstream[1], "items_url": items_upstream[1], **overrides}
-        )
+    def start(
+        *, users_url: str = users_upstream[1], items_url: str = items_upstream[1], **overrides: Any
+    ) -> Iterator[str]:
+        settings = gateway_settings(upstreams=contract_upstreams(users_url, items_url), **overrides)
         with serve_in_thread(create_app(settings)) as url:
             yield url
 

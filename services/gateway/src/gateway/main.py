@@ -19,7 +19,7 @@ from gateway.settings import GatewaySettings
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     client = UpstreamClient(settings)
-    routes = RouteTable(settings.routes, settings.upstreams)
+    routes = RouteTable(settings.routes, settings.upstream_urls)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,7 +36,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         settings=settings,
         routers=[],
         readiness_checks=upstream_readiness_checks(
-            client, settings.upstreams, timeout_seconds=settings.probe_timeout_seconds
+            client, settings.upstream_urls, timeout_seconds=settings.probe_timeout_seconds
         ),
         lifespan=lifespan,
     )

@@ -1,35 +1,40 @@
 """Gateway settings: where the upstreams are, which paths go where, limits and timeouts.
 
-Everything comes from ``GATEWAY_*`` environment variables, e.g.
-``GATEWAY_ITEMS_URL=http://items:8000`` or
-``GATEWAY_ROUTES='{"/api/v1/items": "items"}'``.
+Everything comes from ``GATEWAY_*`` environment variables. Each upstream is
+one variable, its name after ``GATEWAY_UPSTREAMS__``::
+
+    GATEWAY_UPSTREAMS__ITEMS='{"url": "http://items:8000", "routes": ["/api/v1/items"]}'
+
+(or all of them at once as ``GATEWAY_UPSTREAMS='{"items": {...}, ...}'``). The
+dev stack sets them from the services' ``[tool.flotilla]`` tables.
 """
 
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from flotilla.settings import ServiceSettings
 from gateway.routing import is_under
 
-#: Path prefix -> upstream name. A prefix matches itself and everything below it
-#: (``/api/v1/users`` and ``/api/v1/users/7``), never a longer segment (``/api/v1/usersX``).
-DEFAULT_ROUTES = {
-    "/api/v1/auth": "users",
-    "/api/v1/users": "users",
-    "/api/v1/items": "items",
-}
 #: Answered by the gateway itself; no route may send them upstream.
 OWN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect")
 
 
-class GatewaySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_")
+class UpstreamSettings(BaseModel):
+    """One service behind the gateway."""
 
-    users_url: str = "http://127.0.0.1:8001"
-    items_url: str = "http://127.0.0.1:8002"
-    routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
+    #: Base URL, e.g. ``http://items:8000``.
+    url: str
+    #: Path prefixes sent to it. A prefix matches itself and everything below it
+    #: (``/api/v1/users`` and ``/api/v1/users/7``), never a longer segment (``/api/v1/usersX``).
+    routes: list[str] = Field(default_factory=list)
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_nested_delimiter="__")
+
+    upstreams: dict[str, UpstreamSettings] = Field(default_factory=dict)
 
     #: Opening a TCP connection to an upstream.
     connect_timeout_seconds: float = Field(default=2.0, gt=0)
@@ -50,19 +55,29 @@ class GatewaySettings(ServiceSettings):
     docs_cache_seconds: float = Field(default=60.0, ge=0)
 
     @property
-    def upstreams(self) -> dict[str, str]:
+    def upstream_urls(self) -> dict[str, str]:
         """Upstream name -> base URL (no trailing slash)."""
-        return {"users": self.users_url.rstrip("/"), "items": self.items_url.rstrip("/")}
+        return {name: upstream.url.rstrip("/") for name, upstream in self.upstreams.items()}
+
+    @property
+    def routes(self) -> dict[str, str]:
+        """Path prefix -> upstream name."""
+        return {
+            prefix: name for name, upstream in self.upstreams.items() for prefix in upstream.routes
+        }
 
     @model_validator(mode="after")
     def _routes_are_well_formed(self) -> Self:
-        for prefix, upstream in self.routes.items():
-            if not prefix.startswith("/") or prefix.endswith("/"):
-                raise ValueError(f"route prefix {prefix!r} must start and not end with '/'")
-            if any(is_under(path, prefix) for path in OWN_PATHS):
-                raise ValueError(f"route prefix {prefix!r} covers the gateway's own endpoints")
-            if upstream not in self.upstreams:
-                raise ValueError(f"route {prefix!r} names unknown upstream {upstream!r}")
+        seen: dict[str, str] = {}
+        for name, upstream in self.upstreams.items():
+            for prefix in upstream.routes:
+                if not prefix.startswith("/") or prefix.endswith("/"):
+                    raise ValueError(f"route prefix {prefix!r} must start and not end with '/'")
+                if any(is_under(path, prefix) for path in OWN_PATHS):
+                    raise ValueError(f"route prefix {prefix!r} covers the gateway's own endpoints")
+                if prefix in seen:
+                    raise ValueError(f"route prefix {prefix!r} goes to {seen[prefix]} and {name}")
+                seen[prefix] = name
         return self
 
     def insecure_defaults(self) -> list[str]:

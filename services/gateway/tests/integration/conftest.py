@@ -28,6 +28,8 @@ from items.settings import ItemsSettings
 from users.main import create_app as create_users
 from users.settings import UsersSettings
 
+from ..conftest import contract_upstreams
+
 SERVICES_DIR = Path(__file__).resolve().parents[3]
 LOG_WAIT_SECONDS = 5.0
 
@@ -79,7 +81,7 @@ def items_url(postgres_server_url: URL, users_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def gateway_url(users_url: str, items_url: str) -> Iterator[str]:
     settings = GatewaySettings(
-        environment=Environment.TEST, users_url=users_url, items_url=items_url
+        environment=Environment.TEST, upstreams=contract_upstreams(users_url, items_url)
     )
     with serve_in_thread(create_gateway(settings)) as url:
         yield url

@@ -6,9 +6,11 @@ import pytest
 
 from gateway.openapi_merge import merge_openapi, rewrite_refs
 from gateway.routing import RouteTable
-from gateway.settings import DEFAULT_ROUTES
 
-ROUTES = RouteTable(DEFAULT_ROUTES, {"users": "http://users", "items": "http://items"})
+ROUTES = RouteTable(
+    {"/api/v1/auth": "users", "/api/v1/users": "users", "/api/v1/items": "items"},
+    {"users": "http://users", "items": "http://items"},
+)
 VALIDATION_ERROR = {"type": "object", "properties": {"detail": {"type": "array"}}}
 
 

@@ -4,16 +4,16 @@ import httpx
 import pytest
 
 from gateway.routing import RouteTable
-from gateway.settings import DEFAULT_ROUTES
 
 from ..fakes import FakeUpstream
 
 UPSTREAMS = {"users": "http://users", "items": "http://items"}
+ROUTES = {"/api/v1/auth": "users", "/api/v1/users": "users", "/api/v1/items": "items"}
 
 
 @pytest.fixture
 def table() -> RouteTable:
-    return RouteTable(DEFAULT_ROUTES, UPSTREAMS)
+    return RouteTable(ROUTES, UPSTREAMS)
 
 
 @pytest.mark.parametrize(

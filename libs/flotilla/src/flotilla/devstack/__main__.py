@@ -1,4 +1,4 @@
-"""Run users, items and the gateway as separate processes on a real Postgres.
+"""Run every service and the gateway as separate processes on a real Postgres.
 
     python -m flotilla.devstack [--data-dir DIR]
 
@@ -21,7 +21,8 @@ from types import FrameType
 import httpx
 from sqlalchemy.engine import URL, make_url
 
-from flotilla.devstack.services import REPO_ROOT, ServiceSpec, stack
+from flotilla.devstack.registry import REPO_ROOT
+from flotilla.devstack.services import ServiceSpec, stack
 from flotilla.migrations import upgrade_to_head
 from flotilla.testing.postgres import (
     DRIVER,
@@ -51,35 +52,36 @@ def ensure_ports_free(services: list[ServiceSpec]) -> None:
             except OSError:
                 raise StackError(
                     f"port {service.port} is already in use "
-                    f"(set {service.port_variable} to use another)"
+                    f"(set {service.service.env_prefix}PORT to use another)"
                 ) from None
 
 
 def prepare_databases(server_url: URL, services: list[ServiceSpec]) -> dict[str, str]:
     """Create each service's database if missing and migrate it; returns their URLs."""
     urls = {}
-    for service in services:
-        if service.database is None:
+    for spec in services:
+        service = spec.service
+        if not service.has_database:
             continue
-        if not database_exists(server_url, service.database):
-            create_database(server_url, service.database)
-        url = server_url.set(database=service.database).render_as_string(hide_password=False)
+        if not database_exists(server_url, service.package):
+            create_database(server_url, service.package)
+        url = server_url.set(database=service.package).render_as_string(hide_password=False)
         upgrade_to_head(str(service.alembic_ini), url)
         urls[service.name] = url
-        say(f"{service.name}: database {service.database} migrated")
+        say(f"{service.name}: database {service.package} migrated")
     return urls
 
 
 def spawn(service: ServiceSpec, database_url: str | None, log_dir: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, **service.env}
     if database_url is not None:
-        env[f"{service.name.upper()}_DATABASE_URL"] = database_url
+        env[f"{service.service.env_prefix}DATABASE_URL"] = database_url
     command = [
         sys.executable,
         "-m",
         "uvicorn",
         "--factory",
-        service.app,
+        service.service.app,
         "--host",
         "127.0.0.1",
         "--port",

@@ -1,53 +1,60 @@
-"""What the dev stack runs: each service's app, port, database and environment."""
+"""What the dev stack runs: every registered service, its port, database and environment."""
 
-import os
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[5]
+from flotilla.devstack.registry import Service, discover
+
+#: The route whose service issues tokens; the others fetch its public keys.
+AUTH_ROUTE = "/api/v1/auth"
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    name: str
-    port_variable: str
-    default_port: int
-    #: Database the service owns, or None (the gateway has none).
-    database: str | None
+    service: Service
     env: dict[str, str] = field(default_factory=dict)
-    #: Extra uvicorn options, as in the service's Dockerfile.
+    #: Extra uvicorn options, as in the service's image.
     uvicorn_options: tuple[str, ...] = ()
 
     @property
+    def name(self) -> str:
+        return self.service.name
+
+    @property
     def port(self) -> int:
-        return int(os.environ.get(self.port_variable, self.default_port))
-
-    @property
-    def app(self) -> str:
-        return f"{self.name}.main:create_app"
-
-    @property
-    def alembic_ini(self) -> Path:
-        return REPO_ROOT / "services" / self.name / "alembic.ini"
+        return self.service.port
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.service.url
 
 
-def stack(data_dir: Path) -> list[ServiceSpec]:
-    behind = ("--no-proxy-headers",)  # behind the gateway: no proxy headers to trust
-    users = ServiceSpec("users", "USERS_PORT", 8001, "flotilla_users", uvicorn_options=behind)
-    items = ServiceSpec("items", "ITEMS_PORT", 8002, "flotilla_items", uvicorn_options=behind)
-    gateway = ServiceSpec("gateway", "GATEWAY_PORT", 8000, None)
-    users.env.update(
-        USERS_DATA_DIR=str(data_dir / "users"),
-        **{
-            f"USERS_{name}": os.environ[name]
-            for name in ("FIRST_ADMIN_EMAIL", "FIRST_ADMIN_PASSWORD")
-            if name in os.environ
-        },
-    )
-    items.env.update(ITEMS_JWKS_URL=f"{users.url}/api/v1/auth/jwks")
-    gateway.env.update(GATEWAY_USERS_URL=users.url, GATEWAY_ITEMS_URL=items.url)
-    return [users, items, gateway]
+def gateway_upstreams(upstreams: list[Service]) -> dict[str, str]:
+    """The gateway's settings for these upstreams: one variable each."""
+    return {
+        f"GATEWAY_UPSTREAMS__{upstream.package.upper()}": json.dumps(
+            {"url": upstream.url, "routes": list(upstream.routes)}
+        )
+        for upstream in upstreams
+    }
+
+
+def stack(data_dir: Path, services: list[Service] | None = None) -> list[ServiceSpec]:
+    """The specs of ``services`` (default: every registered one), the gateway last."""
+    services = discover() if services is None else services
+    upstreams = [service for service in services if not service.is_gateway]
+    issuer = next((s for s in upstreams if AUTH_ROUTE in s.routes), None)
+    specs = []
+    for service in services:
+        prefix = service.env_prefix
+        env = {f"{prefix}DATA_DIR": str(data_dir / service.name)}
+        if issuer is not None and service is not issuer:
+            env[f"{prefix}JWKS_URL"] = f"{issuer.url}{AUTH_ROUTE}/jwks"
+        if service.is_gateway:
+            env |= gateway_upstreams(upstreams)
+            options: tuple[str, ...] = ()
+        else:
+            options = ("--no-proxy-headers",)  # behind the gateway: no proxy headers to trust
+        specs.append(ServiceSpec(service, env, options))
+    return specs
