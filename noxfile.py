@@ -109,6 +109,21 @@ def dev(session: nox.Session) -> None:
     session.run("python", "-m", "flotilla.devstack", *session.posargs)
 
 
+@nox.session(name="new-service", python=PYTHONS[0])
+def new_service(session: nox.Session) -> None:
+    """Add a service: ``nox -s new-service -- orders`` renders services/orders/ and registers it."""
+    install(session)
+    session.run("python", "-m", "scaffold.new_service", *session.posargs)
+
+
+@nox.session(name="template-check", python=PYTHONS[0])
+def template_check(session: nox.Session) -> None:
+    """Tests of new-service, then: does every templated service keep the template's files?"""
+    install(session)
+    session.run("pytest", "scaffold/tests", "-p", "no:cacheprovider")
+    session.run("python", "-m", "scaffold.template_check")
+
+
 @nox.session(python=PYTHONS[0])
 def e2e(session: nox.Session) -> None:
     """End-to-end suite against GATEWAY_URL, or against a dev stack it starts and stops."""
@@ -146,7 +161,7 @@ def build(session: nox.Session) -> None:
     for service in session.posargs or SERVICES:
         if service not in SERVICES:
             session.error(f"unknown service {service!r}; choose from {', '.join(SERVICES)}")
-        command = ["docker", "build", "-f", f"services/{service}/Dockerfile"]
+        command = ["docker", "build", "--build-arg", f"SERVICE={service}"]
         command += ["-t", f"flotilla/{service}:{tag}", "-t", f"flotilla/{service}:latest"]
         if base:
             command += ["--build-arg", f"PYTHON_IMAGE={base}"]

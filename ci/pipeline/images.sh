@@ -4,13 +4,17 @@
 #   images.sh push SERVICE  push flotilla/SERVICE:$CI_COMMIT_SHA (made by `nox -s build`) as
 #                           $CI_REGISTRY_IMAGE/SERVICE:$CI_COMMIT_SHA; on the default branch
 #                           also move $CI_REGISTRY_IMAGE/SERVICE:$CI_DEFAULT_BRANCH to it
-#   images.sh reuse         give every service this merge request did not rebuild the tag
+#   images.sh reuse SERVICE give a service this merge request did not rebuild the tag
 #                           :$CI_COMMIT_SHA too, copied in the registry from :$CI_DEFAULT_BRANCH
-#   images.sh pull          pull all services at :$CI_COMMIT_SHA and tag them
+#   images.sh pull          pull every service (services/*/) at :$CI_COMMIT_SHA and tag them
 #                           flotilla/SERVICE:$CI_COMMIT_SHA, the names docker-compose.yml runs
 set -euo pipefail
 
-SERVICES=(users items gateway)
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+SERVICES=()
+for pyproject in services/*/pyproject.toml; do
+    SERVICES+=("$(basename "$(dirname "$pyproject")")")
+done
 : "${CI_REGISTRY:?}" "${CI_REGISTRY_IMAGE:?}" "${CI_COMMIT_SHA:?}"
 
 login() {
@@ -34,20 +38,15 @@ push() {
 }
 
 reuse() {
-    local service remote
-    for service in "${SERVICES[@]}"; do
-        remote=$CI_REGISTRY_IMAGE/$service
-        if exists "$remote:$CI_COMMIT_SHA"; then
-            echo "$service: built in this pipeline"
-        elif exists "$remote:${CI_DEFAULT_BRANCH:?}"; then
-            docker buildx imagetools create --tag "$remote:$CI_COMMIT_SHA" "$remote:$CI_DEFAULT_BRANCH"
-            echo "$service: unchanged, reusing $remote:$CI_DEFAULT_BRANCH"
-        else
-            echo "$service: no image for $CI_COMMIT_SHA and none from $CI_DEFAULT_BRANCH;" \
-                "run a pipeline on $CI_DEFAULT_BRANCH first" >&2
-            return 1
-        fi
-    done
+    local service=$1 remote
+    remote=$CI_REGISTRY_IMAGE/$service
+    if exists "$remote:${CI_DEFAULT_BRANCH:?}"; then
+        docker buildx imagetools create --tag "$remote:$CI_COMMIT_SHA" "$remote:$CI_DEFAULT_BRANCH"
+        echo "$service: unchanged, reusing $remote:$CI_DEFAULT_BRANCH"
+    else
+        echo "$service: no image from $CI_DEFAULT_BRANCH; run a pipeline on $CI_DEFAULT_BRANCH first" >&2
+        return 1
+    fi
 }
 
 pull() {
@@ -61,10 +60,10 @@ pull() {
 
 case ${1:-} in
     push) login && push "${2:?usage: images.sh push SERVICE}" ;;
-    reuse) login && reuse ;;
+    reuse) login && reuse "${2:?usage: images.sh reuse SERVICE}" ;;
     pull) login && pull ;;
     *)
-        echo "usage: images.sh push SERVICE | reuse | pull" >&2
+        echo "usage: images.sh push SERVICE | reuse SERVICE | pull" >&2
         exit 2
         ;;
 esac

@@ -14,8 +14,6 @@ AUTH_ROUTE = "/api/v1/auth"
 class ServiceSpec:
     service: Service
     env: dict[str, str] = field(default_factory=dict)
-    #: Extra uvicorn options, as in the service's image.
-    uvicorn_options: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -53,8 +51,5 @@ def stack(data_dir: Path, services: list[Service] | None = None) -> list[Service
             env[f"{prefix}JWKS_URL"] = f"{issuer.url}{AUTH_ROUTE}/jwks"
         if service.is_gateway:
             env |= gateway_upstreams(upstreams)
-            options: tuple[str, ...] = ()
-        else:
-            options = ("--no-proxy-headers",)  # behind the gateway: no proxy headers to trust
-        specs.append(ServiceSpec(service, env, options))
+        specs.append(ServiceSpec(service, env))
     return specs

@@ -1,10 +1,11 @@
-# The items service image. Build from the repo root (the shared library comes along):
-#   docker build -f services/items/Dockerfile -t flotilla/items .     (or: nox -s build -- items)
+# The image of any Flotilla service. Build from the repo root (the shared library comes along):
+#   docker build --build-arg SERVICE=items -t flotilla/items .      (or: nox -s build -- items)
 # PYTHON_IMAGE swaps the base, e.g. a locally built one on an air-gapped machine.
 ARG PYTHON_IMAGE=python:3.12-slim
 
 # Builder: install exactly what uv.lock pins into /opt/venv, then the workspace packages.
 FROM ${PYTHON_IMAGE} AS builder
+ARG SERVICE
 ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
     UV_PYTHON_DOWNLOADS=never \
     UV_COMPILE_BYTECODE=1 \
@@ -16,29 +17,35 @@ WORKDIR /src
 # Dependencies first, from the lock file alone: this layer survives source edits.
 COPY pyproject.toml uv.lock ./
 COPY libs/flotilla/pyproject.toml libs/flotilla/
-COPY services/items/pyproject.toml services/items/
-RUN uv sync --frozen --no-dev --package items --no-install-workspace
+COPY services/${SERVICE}/pyproject.toml services/${SERVICE}/
+RUN test -n "${SERVICE}" && uv sync --frozen --no-dev --package "${SERVICE}" --no-install-workspace
 COPY libs/flotilla libs/flotilla
-COPY services/items services/items
-RUN uv sync --frozen --no-dev --package items --no-editable
+COPY services/${SERVICE} services/${SERVICE}
+# /app: what the runtime needs besides the virtualenv, the migrations if the service has any.
+RUN uv sync --frozen --no-dev --package "${SERVICE}" --no-editable \
+    && mkdir /app \
+    && if [ -f "services/${SERVICE}/alembic.ini" ]; then \
+        cp -r "services/${SERVICE}/alembic.ini" "services/${SERVICE}/migrations" /app/; \
+    fi
 
 # Runtime: the same base, the virtualenv, the migrations; no uv, no sources, no caches.
 FROM ${PYTHON_IMAGE}
+ARG SERVICE
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    FLOTILLA_SERVICE=${SERVICE}
+# /var/lib/flotilla: a service's data directory, for a volume (users keeps its dev key there).
 RUN groupadd --gid 10001 flotilla \
     && useradd --uid 10001 --gid flotilla --no-create-home --home-dir /nonexistent \
-        --shell /usr/sbin/nologin flotilla
+        --shell /usr/sbin/nologin flotilla \
+    && install -d -o flotilla -g flotilla -m 0700 /var/lib/flotilla
 COPY --from=builder /opt/venv /opt/venv
+# `alembic upgrade head` from here migrates the service's database.
+COPY --from=builder /app /app
 WORKDIR /app
-# `alembic upgrade head` from here migrates ITEMS_DATABASE_URL.
-COPY services/items/alembic.ini ./
-COPY services/items/migrations ./migrations
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
-# Behind the gateway: no client of this service is a proxy whose X-Forwarded-* to trust.
-CMD ["uvicorn", "--factory", "items.main:create_app", "--host", "0.0.0.0", "--port", "8000", \
-     "--no-proxy-headers"]
+CMD ["python", "-m", "flotilla.serve", "--host", "0.0.0.0", "--port", "8000"]

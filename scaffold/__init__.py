@@ -1,0 +1,1 @@
+"""Adding a service (``nox -s new-service``) and keeping services on the template."""
