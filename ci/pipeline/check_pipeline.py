@@ -1,13 +1,13 @@
 """Check .gitlab-ci.yml against the repository; run by ci/validate-pipeline.sh.
 
-It reads the pipeline as gitlab-ci-local expands it (``extends`` merged) and
-checks it against the repo: every ``nox -s`` session a job runs exists, every
-package has its lint and test jobs on every Python the noxfile tests, every
-service its build and scan jobs, per-package jobs run when (and only when)
-their package, libs/, the lock or the pipeline changed. Then it asks
-gitlab-ci-local which jobs run in simulated pipelines (default branch, merge
-requests touching one service, the library, the lock, docs only) and compares
-them with the jobs that must run.
+It reads the pipeline as gitlab-ci-local expands it (includes and ``extends``
+resolved) and checks it against the repo: every ``nox -s`` session a job runs
+exists, every package has its lint and test jobs on every Python the noxfile
+tests, every service its build, reuse and scan jobs. Then it asks
+gitlab-ci-local which jobs run in simulated pipelines (default branch, a merge
+request touching each service in turn, the library, the lock, the e2e suite,
+docs only) and compares them with the jobs that must run: the rules themselves
+are left to gitlab-ci-local, not re-implemented here.
 
     python ci/pipeline/check_pipeline.py SANDBOX "npx --yes gitlab-ci-local@4.73.0"
 
@@ -30,7 +30,6 @@ from ruamel.yaml import YAML
 
 STAGES = ["lint", "test", "build", "e2e", "security", "deploy"]
 DEFAULT_BRANCH_RULE = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
-SHARED_FILES = ["libs/flotilla/src/flotilla/app.py", "uv.lock", ".gitlab-ci.yml"]
 NOX_CALL = re.compile(r"""\bnox\b[^;&|]*?\s-s\s+(?:"([^"]+)"|'([^']+)'|(\S+))""")
 VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 #: What pytest-cov prints as its last line; the job's coverage regex must find 93.5%.
@@ -77,27 +76,6 @@ def package_dirs(repo: Path, packages: set[str]) -> dict[str, str]:
 # ------------------------------------------------------------- the pipeline
 
 
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """GitLab's rules:changes glob (fnmatch with FNM_PATHNAME | FNM_DOTMATCH) as a regex."""
-    out, i = "", 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out, i = out + "(?:.*/)?", i + 3
-        elif pattern.startswith("**", i):
-            out, i = out + ".*", i + 2
-        elif pattern[i] == "*":
-            out, i = out + "[^/]*", i + 1
-        elif pattern[i] == "?":
-            out, i = out + "[^/]", i + 1
-        else:
-            out, i = out + re.escape(pattern[i]), i + 1
-    return re.compile(out + r"\Z")
-
-
-def covers(paths: list[str], file: str) -> bool:
-    return any(glob_regex(pattern).match(file) for pattern in paths)
-
-
 def expand(text: str, variables: dict[str, str]) -> str:
     for _ in range(5):
         text = VARIABLE.sub(lambda m: variables.get(m.group(1) or m.group(2), m.group(0)), text)
@@ -119,18 +97,6 @@ def matrix_variables(job: dict[str, Any]) -> Iterator[dict[str, str]]:
 
 def job_commands(job: dict[str, Any]) -> list[str]:
     return [str(line) for key in ("before_script", "script") for line in job.get(key) or []]
-
-
-def change_rules(job: dict[str, Any]) -> list[dict[str, Any]]:
-    return [rule for rule in job.get("rules") or [] if "changes" in rule]
-
-
-def change_paths(job: dict[str, Any]) -> list[str]:
-    paths: list[str] = []
-    for rule in change_rules(job):
-        changes = rule["changes"]
-        paths += changes["paths"] if isinstance(changes, dict) else changes
-    return paths
 
 
 def check_static(
@@ -173,22 +139,17 @@ def check_static(
             )
         if test:
             check_test_job(package, test, pythons)
-        per_package = {f"lint:{package}": lint, f"test:{package}": test}
         if service:
             build, scan = jobs.get(f"build:{package}"), jobs.get(f"container-scan:{package}")
             check(build is not None, f"no build:{package} job")
             check(scan is not None, f"no container-scan:{package} job")
+            check(f"reuse:{package}" in jobs, f"no reuse:{package} job")
             if build:
                 commands = expand(" ".join(job_commands(build)), build.get("variables") or {})
                 check(
                     f"nox -s build -- {package}" in commands, f"build:{package} skips nox -s build"
                 )
                 check(f"images.sh push {package}" in commands, f"build:{package} pushes nothing")
-            per_package |= {f"build:{package}": build, f"container-scan:{package}": scan}
-        others = [d for p, d in dirs.items() if p != package and d.startswith("services/")]
-        for job_name, package_job in per_package.items():
-            if package_job:
-                check_package_rules(job_name, package_job, package, directory, others)
 
     check_stack_and_security(jobs)
     check_deploy(jobs)
@@ -211,27 +172,6 @@ def check_test_job(package: str, job: dict[str, Any], pythons: list[str]) -> Non
     variables = job.get("variables") or {}
     check(variables.get("DOCKER_HOST") == "tcp://docker:2376", f"test:{package}: dind without TLS")
     check(bool(variables.get("DOCKER_TLS_CERTDIR")), f"test:{package}: no DOCKER_TLS_CERTDIR")
-
-
-def check_package_rules(
-    name: str, job: dict[str, Any], package: str, directory: str, others: list[str]
-) -> None:
-    rules = job.get("rules") or []
-    check(
-        any(r.get("if") == DEFAULT_BRANCH_RULE and "changes" not in r for r in rules),
-        f"{name}: does not always run on the default branch",
-    )
-    for rule in change_rules(job):
-        changes = rule["changes"]
-        compare_to = changes.get("compare_to") if isinstance(changes, dict) else None
-        check(compare_to == "refs/heads/main", f"{name}: rules:changes without compare_to main")
-    paths = change_paths(job)
-    own = [f"{directory}/pyproject.toml", f"{directory}/src/{package}/module.py"]
-    for file in own + SHARED_FILES:
-        check(covers(paths, file), f"{name}: a change to {file} does not run it")
-    for other in others:
-        if other != directory:
-            check(not covers(paths, f"{other}/src/x.py"), f"{name}: runs for changes in {other}")
 
 
 def check_stack_and_security(jobs: dict[str, dict[str, Any]]) -> None:
@@ -364,9 +304,11 @@ def simulate(sandbox: Path, gcl: list[str], config: dict[str, Any], dirs: dict[s
         return jobs
 
     every_package = set().union(*(package_jobs(p) for p in dirs))
-    always, stack = {"lint", "sast"}, {"e2e", "dast"}
-    review = {"build:reuse-unchanged", "review", "review:stop"}
-    service = next(p for p, d in sorted(dirs.items()) if d.startswith("services/"))
+    services = sorted(p for p, d in dirs.items() if d.startswith("services/"))
+    always, stack, review = {"lint", "sast"}, {"e2e", "dast"}, {"review", "review:stop"}
+
+    def reused(*rebuilt: str) -> set[str]:
+        return {f"reuse:{s}" for s in services if s not in rebuilt}
 
     branch = {"CI_PIPELINE_SOURCE": "push", "CI_DEFAULT_BRANCH": "main"}
     pipelines = {
@@ -386,13 +328,15 @@ def simulate(sandbox: Path, gcl: list[str], config: dict[str, Any], dirs: dict[s
     promote = {"production": "manual", "production:rollback": "manual"}
     scenarios: list[tuple[str, str | None, set[str], dict[str, str]]] = [
         ("default branch", None, default, promote),
-        (f"MR changing {service}", f"{dirs[service]}/src/{service}/__init__.py",
-         always | package_jobs(service) | stack | review, {"review:stop": "manual"}),
+        *((f"MR changing {s}", f"{dirs[s]}/src/{s.replace('-', '_')}/__init__.py",
+           always | package_jobs(s) | stack | review | reused(s), {"review:stop": "manual"})
+          for s in services),
         ("MR changing libs/", "libs/flotilla/src/flotilla/__init__.py",
          always | every_package | stack | review, {}),
         ("MR changing uv.lock", "uv.lock",
          always | every_package | stack | review | {"dependency-audit"}, {}),
-        ("MR changing tests_e2e/", "tests_e2e/conftest.py", always | stack | review, {}),
+        ("MR changing tests_e2e/", "tests_e2e/conftest.py",
+         always | stack | review | reused(), {}),
         ("MR changing docs only", "docs/notes.md", always, {}),
     ]  # fmt: skip
     for title, touch, expected, manual in scenarios:
@@ -415,7 +359,7 @@ def simulate(sandbox: Path, gcl: list[str], config: dict[str, Any], dirs: dict[s
 def main() -> None:
     sandbox, gcl = Path(sys.argv[1]).resolve(), shlex.split(sys.argv[2])
     sessions = nox_sessions(sandbox)
-    tests = [re.fullmatch(r"tests-([\d.]+)\(package='(\w+)'\)", s) for s in sessions]
+    tests = [re.fullmatch(r"tests-([\d.]+)\(package='([\w-]+)'\)", s) for s in sessions]
     pythons = sorted({m[1] for m in tests if m})
     dirs = package_dirs(sandbox, {m[2] for m in tests if m})
     check(bool(dirs), "nox lists no tests-<python>(package=...) sessions")
