@@ -33,7 +33,8 @@ fi
 git diff --unified=0 docker-compose.yml | grep '^+ '
 step "new-service wrote services/orders/, two docker-compose.yml lines and uv.lock"
 
-nox -s lint typecheck "tests-3.11(package='orders')"
+nox -s lint typecheck
+TEST_DB_PROVIDER=embedded nox -s "tests-3.11(package='orders')"
 step "lint, typecheck and the orders tests pass"
 
 nox -s template-check
@@ -42,5 +43,5 @@ step "e2e on the dev stack: an orders resource created and read through the gate
 
 docker compose config --quiet
 docker compose config --services | grep -qx orders
-VALIDATE_PIPELINE_JOB= bash ci/validate-pipeline.sh
+VALIDATE_PIPELINE_JOB='' bash ci/validate-pipeline.sh
 step "compose config and the pipeline validation include orders"
