@@ -27,7 +27,7 @@ export GATEWAY_URL=http://127.0.0.1:$GATEWAY_PORT
 export FIRST_ADMIN_EMAIL=${FIRST_ADMIN_EMAIL:-ci-admin@example.com}
 export FIRST_ADMIN_PASSWORD=${FIRST_ADMIN_PASSWORD:-ci-admin-password}
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-180}
-SERVICES=(users items gateway)
+
 
 log() { echo "[compose-e2e] $*"; }
 
@@ -59,8 +59,8 @@ if [[ $PYTHON_IMAGE == local/* || $POSTGRES_IMAGE == local/* ]]; then
 fi
 command -v nox >/dev/null || { echo "nox is not on PATH (pip install nox uv)" >&2; exit 1; }
 
-log "building flotilla/<service>:$FLOTILLA_IMAGE_TAG for ${SERVICES[*]} on $PYTHON_IMAGE"
-nox -s build -- "${SERVICES[@]}"
+log "building flotilla/<service>:$FLOTILLA_IMAGE_TAG for every service on $PYTHON_IMAGE"
+nox -s build
 sizes=$(docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' \
     --filter "reference=flotilla/*:$FLOTILLA_IMAGE_TAG" | sort | sed 's/^/  /')
 

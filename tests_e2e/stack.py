@@ -4,7 +4,6 @@ import contextlib
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -14,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from flotilla.devstack.registry import discover
+from flotilla.testing.servers import free_port
 
 READY_TIMEOUT_SECONDS = 120.0
 #: The admin the self-started stack seeds; a given stack names its own in the environment.
@@ -27,17 +29,10 @@ class Stack:
     admin_password: str
     #: How to take the items service down (for the outage test); None if we can't.
     stop_items_command: list[str] | None
-    #: Each service's own URL by name ("users", "items", "gateway"), where known.
+    #: Each service's own URL by name ("users", "items", ..., "gateway"), where known.
     service_urls: dict[str, str] = field(default_factory=dict)
     #: The dev stack's data directory (pid files, embedded Postgres); None for a given stack.
     data_dir: Path | None = None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _wait_ready(url: str, launcher: subprocess.Popen[bytes]) -> None:
@@ -61,13 +56,13 @@ def given_stack() -> Iterator[Stack]:
         admin_email=os.environ.get("FIRST_ADMIN_EMAIL", DEFAULT_ADMIN[0]),
         admin_password=os.environ.get("FIRST_ADMIN_PASSWORD", DEFAULT_ADMIN[1]),
         stop_items_command=shlex.split(command) if command else None,
-        # USERS_URL and ITEMS_URL name the services behind the gateway, if reachable.
+        # USERS_URL, ITEMS_URL, ... name the services behind the gateway, if reachable.
         service_urls={
             "gateway": gateway_url,
             **{
-                name: os.environ[f"{name.upper()}_URL"].rstrip("/")
-                for name in ("users", "items")
-                if os.environ.get(f"{name.upper()}_URL")
+                service.name: os.environ[f"{service.env_prefix}URL"].rstrip("/")
+                for service in discover()
+                if not service.is_gateway and os.environ.get(f"{service.env_prefix}URL")
             },
         },
     )
@@ -82,7 +77,7 @@ def started_dev_stack(
     ``env`` adds settings for the services (e.g. a shorter gateway timeout);
     ``log_file`` takes the services' output instead of this process's stdout.
     """
-    ports = {name: _free_port() for name in ("GATEWAY_PORT", "USERS_PORT", "ITEMS_PORT")}
+    ports = {f"{service.env_prefix}PORT": free_port() for service in discover()}
     email, password = DEFAULT_ADMIN
     environment = {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
@@ -106,8 +101,8 @@ def started_dev_stack(
             _wait_ready(gateway_url, launcher)
             items_pid = (Path(data_dir) / "run" / "items.pid").read_text().strip()
             urls = {
-                name.removesuffix("_PORT").lower(): f"http://127.0.0.1:{port}"
-                for name, port in ports.items()
+                service.name: f"http://127.0.0.1:{ports[f'{service.env_prefix}PORT']}"
+                for service in discover()
             }
             yield Stack(
                 gateway_url,
