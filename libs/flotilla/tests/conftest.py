@@ -11,6 +11,7 @@ from flotilla.app import create_service_app
 from flotilla.auth import AdminPrincipal, CurrentPrincipal, StaticKeySet, TokenVerifier
 from flotilla.db import Database, DatabaseDep
 from flotilla.settings import Environment, ServiceSettings
+from flotilla.testing.pytest_plugin import AppFactory
 from flotilla.testing.tokens import TEST_AUDIENCE, TEST_ISSUER, SigningKey, jwks
 
 notes = Table(
@@ -55,8 +56,7 @@ async def boom() -> None:
     raise RuntimeError("secret internals: password=hunter2")
 
 
-def build_app(database_url: str, verifier: TokenVerifier) -> FastAPI:
-    settings = ServiceSettings(environment=Environment.TEST, database_url=database_url)
+def build_app(settings: ServiceSettings, verifier: TokenVerifier) -> FastAPI:
     return create_service_app(
         name="notes",
         version="0",
@@ -80,5 +80,10 @@ def verifier(signing_key: SigningKey) -> TokenVerifier:
 
 
 @pytest.fixture
-def app(database_url: str, verifier: TokenVerifier) -> FastAPI:
-    return build_app(database_url, verifier)
+def settings(database_url: str) -> ServiceSettings:
+    return ServiceSettings(environment=Environment.TEST, database_url=database_url)
+
+
+@pytest.fixture
+def service_app_factory(verifier: TokenVerifier) -> AppFactory:
+    return lambda settings: build_app(settings, verifier)

@@ -3,7 +3,6 @@
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
@@ -12,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from flotilla.settings import Environment
+from flotilla.testing.pytest_plugin import AppFactory
 from flotilla.testing.servers import serve_in_thread
 from flotilla.testing.tokens import SigningKey, bearer, claims_for, jwks
 from items.main import create_app
@@ -48,8 +48,8 @@ def settings(database_url: str, jwks_url: str) -> ItemsSettings:
 
 
 @pytest.fixture
-def app(settings: ItemsSettings) -> FastAPI:
-    return create_app(settings)
+def service_app_factory() -> AppFactory:
+    return create_app
 
 
 @pytest.fixture

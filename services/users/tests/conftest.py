@@ -9,12 +9,11 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import FastAPI
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flotilla.settings import Environment
-from flotilla.testing.pytest_plugin import database_on_session, use_database
+from flotilla.testing.pytest_plugin import AppFactory, database_on_session, use_database
 from users.main import create_app
 from users.models import users
 from users.settings import UsersSettings
@@ -53,8 +52,8 @@ def settings(database_url: str, signing_key_pem: str, tmp_path: Path) -> UsersSe
 
 
 @pytest.fixture
-def app(settings: UsersSettings) -> FastAPI:
-    return create_app(settings)
+def service_app_factory() -> AppFactory:
+    return create_app
 
 
 @asynccontextmanager

@@ -1,36 +1,13 @@
 """A lost database is a 503, never a 500, and the service recovers by itself."""
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
-from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
-from flotilla.auth import TokenVerifier
 from flotilla.db import Database
 from flotilla.settings import Environment, ServiceSettings
 from flotilla.testing.faults import DatabaseProxy
 from flotilla.testing.postgres import admin_connect
-
-from ..conftest import build_app
-
-
-@pytest.fixture
-async def proxied_client(
-    database_proxy: DatabaseProxy, database_url: str, verifier: TokenVerifier
-) -> AsyncIterator[httpx.AsyncClient]:
-    proxied_url = database_proxy.url_for(make_url(database_url)).render_as_string(
-        hide_password=False
-    )
-    app: FastAPI = build_app(proxied_url, verifier)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http_client,
-    ):
-        yield http_client
 
 
 async def test_requests_get_503_while_the_database_is_down_then_recover(

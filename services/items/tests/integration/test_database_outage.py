@@ -1,43 +1,14 @@
 """A lost database is a 503, never a 500; the service recovers by itself and loses nothing."""
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flotilla.testing.faults import DatabaseProxy
-from flotilla.testing.pytest_plugin import truncate_all_tables
-from items.main import create_app
-from items.settings import ItemsSettings
 
 from ..conftest import Headers
 
 UNAVAILABLE = {"detail": "Service temporarily unavailable"}
-
-
-@pytest.fixture
-async def proxied_client(
-    database_proxy: DatabaseProxy, settings: ItemsSettings, database_engine: AsyncEngine
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on an app that reaches its (really committing) database through the proxy."""
-    proxied_url = database_proxy.url_for(make_url(settings.database_url))
-    app = create_app(
-        settings.model_copy(
-            update={"database_url": proxied_url.render_as_string(hide_password=False)}
-        )
-    )
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
-        ):
-            yield client
-    finally:
-        await truncate_all_tables(database_engine)
 
 
 async def test_reads_are_503_while_the_database_is_down_then_recover(

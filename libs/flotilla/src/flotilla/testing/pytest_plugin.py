@@ -11,7 +11,7 @@ where its transactions become savepoints.
 """
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, c
 
 from flotilla.db import BoundDatabase, Database, get_database
 from flotilla.migrations import upgrade_to_head
+from flotilla.settings import ServiceSettings
 from flotilla.testing.faults import DatabaseProxy
 from flotilla.testing.postgres import (
     PostgresProvider,
@@ -31,6 +32,9 @@ from flotilla.testing.postgres import (
     create_database,
     drop_database,
 )
+
+#: What a service's ``create_app`` is: its settings in, its app out.
+AppFactory = Callable[[Any], FastAPI]
 
 _URL_KEY = "flotilla_server_url"
 _TEMPLATE_KEY = "flotilla_template"
@@ -172,6 +176,37 @@ async def database_proxy(postgres_server_url: URL) -> AsyncIterator[DatabaseProx
     await proxy.start()
     yield proxy
     await proxy.cut()
+
+
+@pytest.fixture
+def app(service_app_factory: AppFactory, settings: ServiceSettings) -> FastAPI:
+    """The service's app with the test's ``settings`` (a service's conftest provides both)."""
+    return service_app_factory(settings)
+
+
+@pytest.fixture
+async def proxied_client(
+    service_app_factory: AppFactory,
+    settings: ServiceSettings,
+    database_proxy: DatabaseProxy,
+    database_engine: AsyncEngine,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on a service app that reaches its database through ``database_proxy``.
+
+    Its requests really commit (every table is emptied afterwards), so a test
+    can cut the database away mid-way and see what was kept.
+    """
+    proxied_url = database_proxy.url_for(make_url(settings.database_url))
+    app = service_app_factory(
+        settings.model_copy(
+            update={"database_url": proxied_url.render_as_string(hide_password=False)}
+        )
+    )
+    try:
+        async for http_client in _client_for(app):
+            yield http_client
+    finally:
+        await truncate_all_tables(database_engine)
 
 
 @pytest.fixture
