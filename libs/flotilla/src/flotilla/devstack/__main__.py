@@ -77,15 +77,12 @@ def spawn(service: ServiceSpec, database_url: str | None, log_dir: Path) -> subp
     command = [
         sys.executable,
         "-m",
-        "uvicorn",
-        "--factory",
+        "flotilla.server",
         service.app,
         "--host",
         "127.0.0.1",
         "--port",
         str(service.port),
-        "--no-access-log",
-        *service.uvicorn_options,
     ]
     process = subprocess.Popen(command, env=env, cwd=REPO_ROOT)  # noqa: S603 (fixed argv)
     (log_dir / f"{service.name}.pid").write_text(str(process.pid))

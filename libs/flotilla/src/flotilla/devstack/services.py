@@ -15,8 +15,6 @@ class ServiceSpec:
     #: Database the service owns, or None (the gateway has none).
     database: str | None
     env: dict[str, str] = field(default_factory=dict)
-    #: Extra uvicorn options, as in the service's Dockerfile.
-    uvicorn_options: tuple[str, ...] = ()
 
     @property
     def port(self) -> int:
@@ -36,9 +34,8 @@ class ServiceSpec:
 
 
 def stack(data_dir: Path) -> list[ServiceSpec]:
-    behind = ("--no-proxy-headers",)  # behind the gateway: no proxy headers to trust
-    users = ServiceSpec("users", "USERS_PORT", 8001, "flotilla_users", uvicorn_options=behind)
-    items = ServiceSpec("items", "ITEMS_PORT", 8002, "flotilla_items", uvicorn_options=behind)
+    users = ServiceSpec("users", "USERS_PORT", 8001, "flotilla_users")
+    items = ServiceSpec("items", "ITEMS_PORT", 8002, "flotilla_items")
     gateway = ServiceSpec("gateway", "GATEWAY_PORT", 8000, None)
     users.env.update(
         USERS_DATA_DIR=str(data_dir / "users"),
