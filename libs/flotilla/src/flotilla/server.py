@@ -18,10 +18,11 @@ their server here, from the app's own settings:
 import argparse
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -32,6 +33,8 @@ from uvicorn.server import ServerState
 
 from flotilla.headers import SECURITY_HEADERS
 from flotilla.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
 
 HEADERS_TOO_LARGE = "Request header fields too large"
 INVALID_REQUEST = "Invalid HTTP request"
@@ -46,7 +49,7 @@ class HeaderLimits:
     max_fields: int
 
     @classmethod
-    def of(cls, settings: ServiceSettings) -> "HeaderLimits":
+    def of(cls, settings: ServiceSettings) -> Self:
         return cls(settings.max_header_bytes, settings.max_header_fields)
 
     @property
@@ -112,7 +115,7 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
         if counting and self._head_incomplete and not self.transport.is_closing():
             self._head_bytes += len(data)
             if self._head_bytes > self.limits.max_head_bytes:
-                self.logger.warning("Request head over %d bytes refused", self.limits.max_bytes)
+                logger.warning("request head over %d bytes refused", self.limits.max_head_bytes)
                 self.transport.write(
                     early_response(431, "Request Header Fields Too Large", HEADERS_TOO_LARGE)
                 )
