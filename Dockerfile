@@ -48,4 +48,5 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
-CMD ["python", "-m", "flotilla.serve", "--host", "0.0.0.0", "--port", "8000"]
+# The server options of every Flotilla service live in flotilla.server.
+CMD ["python", "-m", "flotilla.server", "--host", "0.0.0.0", "--port", "8000"]

@@ -42,8 +42,6 @@ TEXTBOOK_RATIO = 3.0
 LOGIN_P99_RATIO = 5.0
 ISOLATION_RATIO = 10.0
 SERVICES = ("users", "items", "gateway")
-#: uvicorn options of the services behind the gateway, as in their Dockerfiles.
-BEHIND_GATEWAY = ("--no-proxy-headers",)
 PARTS = ("speed", "login", "isolation", "test-suite")
 
 
@@ -92,7 +90,6 @@ def start_services(
             "USERS_LOG_LEVEL": log_level,
         },
         log_dir,
-        options=BEHIND_GATEWAY,
     )
     items = services["items"] = harness.spawn(
         "items",
@@ -103,7 +100,6 @@ def start_services(
             "ITEMS_LOG_LEVEL": log_level,
         },
         log_dir,
-        options=BEHIND_GATEWAY,
     )
     services["gateway"] = harness.spawn(
         "gateway",
@@ -120,7 +116,7 @@ def start_services(
         "bench.baselines.textbook_items:app",
         {"BASELINE_DATABASE_URL": items_db},
         log_dir,
-        factory=False,
+        flotilla_service=False,
     )
     for name, service in services.items():
         harness.wait_until_answering(service, "/items/1" if name == "textbook" else "/readyz")

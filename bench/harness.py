@@ -1,9 +1,8 @@
 """What every benchmark needs: Postgres, migrated databases, services as real processes.
 
-Services run exactly as they do in production: ``uvicorn --factory
-<service>.main:create_app`` with one worker, each its own process, on
-loopback ports. Everything started here is stopped when its ``with`` block
-ends, whatever happens inside it.
+Services run exactly as they do in production: ``python -m flotilla.server
+<service>.main:create_app``, one process each, on loopback ports. Everything
+started here is stopped when its ``with`` block ends, whatever happens inside it.
 """
 
 import contextlib
@@ -12,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +59,7 @@ def rss_mib(pid: int) -> float:
 
 @dataclass
 class Service:
-    """A service under test: its uvicorn process, its URL and its log."""
+    """A service under test: its server process, its URL and its log."""
 
     name: str
     popen: subprocess.Popen[bytes]
@@ -167,13 +166,19 @@ def spawn(
     env: Mapping[str, str],
     log_dir: Path,
     *,
-    factory: bool = True,
-    options: Sequence[str] = (),
+    flotilla_service: bool = True,
 ) -> Service:
-    """``uvicorn [--factory] <app> [options]`` with one worker on a free loopback port."""
+    """One server process on a free loopback port.
+
+    A Flotilla service runs as in production, ``python -m flotilla.server <factory>``;
+    anything else (the textbook baseline) as ``uvicorn <app>`` with one worker.
+    """
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", *(["--factory"] if factory else []), app]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1", *options]
+    address = ["--host", "127.0.0.1", "--port", str(port)]
+    if flotilla_service:
+        command = [sys.executable, "-m", "flotilla.server", app, *address]
+    else:
+        command = [sys.executable, "-m", "uvicorn", app, *address, "--workers", "1"]
     log = log_dir / f"{name}.log"
     with log.open("wb") as output:
         popen = subprocess.Popen(  # noqa: S603 (fixed argv)

@@ -12,13 +12,16 @@ from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CollectorRegistry
 
 from flotilla.auth import JwksClient, TokenVerifier
+from flotilla.conformance import ConformanceMiddleware
 from flotilla.db import Database, install_database_error_handler
 from flotilla.errors import install_internal_error_handler, install_validation_error_handler
 from flotilla.headers import SecurityHeadersMiddleware
 from flotilla.health import ReadinessCheck, operations_router
 from flotilla.logging import configure_logging
+from flotilla.methods import HeadAsGetMiddleware, method_not_allowed
 from flotilla.metrics import MetricsMiddleware, RequestMetrics
 from flotilla.request_id import RequestIdMiddleware
+from flotilla.server import HeaderLimits
 from flotilla.settings import ServiceSettings
 
 ServiceLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -102,12 +105,14 @@ def create_service_app(
         app.include_router(router)
 
     install_internal_error_handler(app)
+    app.add_exception_handler(405, method_not_allowed)
     install_validation_error_handler(app)
     if database is not None:
         install_database_error_handler(app)
 
     # Added innermost first: the request id wraps everything, so the access
     # log line and every error response carry it.
+    app.add_middleware(HeadAsGetMiddleware, routes=app.router.routes)
     if settings.cors_allow_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -116,6 +121,7 @@ def create_service_app(
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Location", "Retry-After"],
         )
+    app.add_middleware(ConformanceMiddleware, limits=HeaderLimits.of(settings))
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)

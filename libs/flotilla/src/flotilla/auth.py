@@ -9,6 +9,8 @@ confusion.
 
 import asyncio
 import logging
+import math
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -172,14 +174,45 @@ class TokenVerifier:
         return _principal_from(claims)
 
 
+#: A user id as ``sub`` carries it: the canonical decimal form of a positive bigint.
+_CANONICAL_USER_ID = re.compile(r"[1-9][0-9]{0,18}")
+_MAX_USER_ID = 2**63 - 1
+#: NumericDate claims (RFC 7519 section 2): JSON numbers, from the epoch to the year 9999.
+_NUMERIC_DATES = ("exp", "iat", "nbf")
+_MAX_NUMERIC_DATE = 253_402_300_799
+
+
+def _is_numeric_date(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value <= _MAX_NUMERIC_DATE
+    )
+
+
 def _principal_from(claims: Mapping[str, Any]) -> Principal:
+    """The caller named by already verified claims, after checking every claim's type and range.
+
+    PyJWT checks signature, issuer, audience and times, but reads ``exp`` with
+    ``int()`` (so ``"exp": "9999999999"`` passes) and leaves ``sub`` and
+    ``roles`` to us; a token must not reach a route with a claim of another type.
+    """
+    for name in _NUMERIC_DATES:
+        if name in claims and not _is_numeric_date(claims[name]):
+            raise InvalidTokenError(f"{name} is not a NumericDate")
+    if not isinstance(claims["iss"], str):
+        raise InvalidTokenError("iss is not a string")
     subject = claims["sub"]
+    if not (isinstance(subject, str) and _CANONICAL_USER_ID.fullmatch(subject)):
+        raise InvalidTokenError("sub is not a user id in canonical form")
+    user_id = int(subject)
+    if user_id > _MAX_USER_ID:
+        raise InvalidTokenError("sub is beyond the range of user ids")
     roles = claims.get("roles", [])
-    if not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
-        raise InvalidTokenError("sub is not a user id")
     if not (isinstance(roles, list) and all(isinstance(role, str) for role in roles)):
         raise InvalidTokenError("roles is not a list of strings")
-    return Principal(user_id=int(subject), roles=frozenset(roles))
+    return Principal(user_id=user_id, roles=frozenset(roles))
 
 
 def unauthorized(detail: str) -> HTTPException:

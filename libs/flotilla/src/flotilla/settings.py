@@ -8,8 +8,17 @@ whole stack without collisions.
 from enum import StrEnum
 from typing import Self
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The public edge's limits on request headers (the gateway's defaults): more is ``431``.
+EDGE_MAX_HEADER_BYTES = 16 * 1024
+EDGE_MAX_HEADER_FIELDS = 100
+#: What the gateway may add to a request it forwards: ``X-Forwarded-For/-Proto/-Host``,
+#: ``X-Request-ID``, trace context, the upstream's ``Host``. A service's default limits
+#: exceed the edge's by this much, so a request the gateway accepts is never refused upstream.
+FORWARDING_HEADROOM_BYTES = 2 * 1024
+FORWARDING_HEADROOM_FIELDS = 10
 
 
 class Environment(StrEnum):
@@ -53,6 +62,17 @@ class ServiceSettings(BaseSettings):
     #: Exempt what start-up built from the cyclic garbage collector (``gc.freeze``):
     #: fewer objects for every full collection to walk (``docs/benchmarks.md``).
     gc_freeze_after_startup: bool = True
+    #: Request headers beyond these totals (names plus values, or fields) answer ``431``.
+    #: A service sits behind the gateway: its defaults leave room for what the gateway adds.
+    max_header_bytes: int = Field(
+        default=EDGE_MAX_HEADER_BYTES + FORWARDING_HEADROOM_BYTES, ge=1024
+    )
+    max_header_fields: int = Field(
+        default=EDGE_MAX_HEADER_FIELDS + FORWARDING_HEADROOM_FIELDS, ge=10
+    )
+    #: Peers whose ``X-Forwarded-For``/``-Proto`` the server believes (uvicorn's
+    #: ``forwarded_allow_ips``). Empty, the default: nobody's; the connection's own address counts.
+    forwarded_allow_ips: list[str] = []
 
     @property
     def is_production(self) -> bool:

@@ -104,6 +104,85 @@ async def test_bad_claims_are_rejected(
         await verifier.verify(key.sign(claims))
 
 
+FUTURE = claims_for(1)["exp"]
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("exp", str(FUTURE)),
+        ("exp", True),
+        ("exp", [FUTURE]),
+        ("exp", float("inf")),
+        ("exp", 10**20),
+        ("iat", str(FUTURE - 300)),
+        ("iat", -1),
+        ("nbf", "0"),
+        ("nbf", None),
+    ],
+    ids=[
+        "exp-string",
+        "exp-bool",
+        "exp-list",
+        "exp-infinite",
+        "exp-past-year-9999",
+        "iat-string",
+        "iat-negative",
+        "nbf-string",
+        "nbf-null",
+    ],
+)
+async def test_a_numeric_date_that_is_not_a_number_in_range_is_rejected(
+    key: SigningKey, verifier: TokenVerifier, claim: str, value: object
+) -> None:
+    with pytest.raises(InvalidTokenError):
+        await verifier.verify(key.sign({**claims_for(1), claim: value}))
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["0004", "0", "-4", "+4", " 4", "4 ", "4.0", "\u0664", "", str(2**63), "9" * 5000, 4, None],
+    ids=[
+        "leading-zeros",
+        "zero",
+        "negative",
+        "plus-sign",
+        "leading-space",
+        "trailing-space",
+        "decimal-point",
+        "arabic-indic-digit",
+        "empty",
+        "beyond-bigint",
+        "5000-digits",
+        "a-json-number",
+        "null",
+    ],
+)
+async def test_a_sub_other_than_a_canonical_user_id_is_rejected(
+    key: SigningKey, verifier: TokenVerifier, subject: object
+) -> None:
+    with pytest.raises(InvalidTokenError):
+        await verifier.verify(key.sign({**claims_for(1), "sub": subject}))
+
+
+@pytest.mark.parametrize("roles", ["admin", [1], None, {"admin": True}])
+async def test_roles_other_than_a_list_of_strings_are_rejected(
+    key: SigningKey, verifier: TokenVerifier, roles: object
+) -> None:
+    with pytest.raises(InvalidTokenError, match="roles"):
+        await verifier.verify(key.sign({**claims_for(1), "roles": roles}))
+
+
+async def test_the_largest_user_id_and_a_fractional_exp_are_accepted(
+    key: SigningKey, verifier: TokenVerifier
+) -> None:
+    claims = {**claims_for(1), "sub": str(2**63 - 1), "exp": FUTURE + 0.5}
+
+    principal = await verifier.verify(key.sign(claims))
+
+    assert principal.user_id == 2**63 - 1
+
+
 async def test_a_token_without_kid_is_rejected(key: SigningKey, verifier: TokenVerifier) -> None:
     token = jwt.encode(claims_for(1), key.private_key, algorithm="EdDSA")
 

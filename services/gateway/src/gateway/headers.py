@@ -5,8 +5,11 @@ here: the fixed list below plus every header the ``Connection`` header names.
 Everything else passes unchanged, except what a reverse proxy must own:
 
 - ``Host`` is the upstream's (the client's goes to ``X-Forwarded-Host``);
-- ``X-Forwarded-For`` gets the client's address appended, ``X-Forwarded-Proto``
-  and ``X-Forwarded-Host`` are set from the gateway's own connection;
+- ``X-Forwarded-For``, ``-Proto`` and ``-Host`` are the gateway's own view of the
+  connection; the client's (and its ``Forwarded``) are dropped, never appended
+  to: the gateway is the edge and believes no client about where a request came
+  from. Behind a proxy of your own, ``GATEWAY_FORWARDED_ALLOW_IPS`` lets the
+  server take the client address from that proxy, and that address is sent;
 - ``X-Request-ID`` is the effective request id of the gateway's request;
 - ``Expect`` is answered by the gateway's server already;
 - the upstream's ``Date`` and ``Server`` are replaced by the gateway's server
@@ -34,9 +37,16 @@ _HOST = b"host"
 _CONNECTION = b"connection"
 _CONTENT_LENGTH = b"content-length"
 _TRANSFER_ENCODING = b"transfer-encoding"
-_FORWARDED_FOR = b"x-forwarded-for"
 _OWNED_BY_GATEWAY = frozenset(
-    {_HOST, b"expect", b"x-request-id", _FORWARDED_FOR, b"x-forwarded-proto", b"x-forwarded-host"}
+    {
+        _HOST,
+        b"expect",
+        b"x-request-id",
+        b"forwarded",
+        b"x-forwarded-for",
+        b"x-forwarded-proto",
+        b"x-forwarded-host",
+    }
 )
 _SET_BY_GATEWAY_SERVER = frozenset({b"date", b"server"})
 
@@ -76,7 +86,6 @@ def upstream_request_head(scope: Scope, request_id: str) -> UpstreamRequestHead:
     content_length: int | None = None
     chunked = False
     host = ""
-    forwarded_for: list[str] = []
     for name, value in inbound:
         if name == _CONTENT_LENGTH:
             content_length = int(value)
@@ -85,15 +94,13 @@ def upstream_request_head(scope: Scope, request_id: str) -> UpstreamRequestHead:
         if name in _OWNED_BY_GATEWAY:
             if name == _HOST:
                 host = value.decode("latin-1")
-            elif name == _FORWARDED_FOR:
-                forwarded_for.append(value.decode("latin-1"))
             continue
         if not is_hop_by_hop(name, named):
             headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     client = scope.get("client")
     client_host = client[0] if client else "unknown"
-    headers.append(("x-forwarded-for", ", ".join([*forwarded_for, client_host])))
+    headers.append(("x-forwarded-for", client_host))
     headers.append(("x-forwarded-proto", scope.get("scheme", "http")))
     if host:
         headers.append(("x-forwarded-host", host))

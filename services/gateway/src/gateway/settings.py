@@ -14,7 +14,7 @@ from typing import Self
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from flotilla.settings import ServiceSettings
+from flotilla.settings import EDGE_MAX_HEADER_BYTES, EDGE_MAX_HEADER_FIELDS, ServiceSettings
 from gateway.routing import is_under
 
 #: Answered by the gateway itself; no route may send them upstream.
@@ -48,6 +48,11 @@ class GatewaySettings(ServiceSettings):
     pool_size_per_upstream: int = Field(default=100, ge=1)
     #: Request bodies larger than this are refused with 413 before forwarding.
     max_body_bytes: int = Field(default=1024 * 1024, ge=0)
+    #: The public limits on request headers (431 beyond). Raising them means raising
+    #: the services' ``*_MAX_HEADER_BYTES``/``_FIELDS`` too, which sit above these by
+    #: the headroom of what the gateway adds to a forwarded request.
+    max_header_bytes: int = Field(default=EDGE_MAX_HEADER_BYTES, ge=1024)
+    max_header_fields: int = Field(default=EDGE_MAX_HEADER_FIELDS, ge=10)
 
     #: Readiness probes and OpenAPI fetches to the upstreams.
     probe_timeout_seconds: float = Field(default=2.0, gt=0)

@@ -37,12 +37,23 @@ def test_every_hop_by_hop_request_header_is_dropped() -> None:
     assert "accept" in names
 
 
-def test_the_client_address_is_appended_to_an_existing_forwarded_for() -> None:
-    # Unit level: uvicorn itself trusts X-Forwarded-For from loopback clients
-    # (its proxy-headers default), which a loopback test client would be.
-    head = upstream_request_head(scope_with({"x-forwarded-for": "198.51.100.4"}), "rid")
+def test_the_clients_forwarding_headers_are_replaced_by_the_gateways_view() -> None:
+    claimed = {
+        "host": "api.example.com",
+        "x-forwarded-for": "198.51.100.4",
+        "x-forwarded-proto": "https",
+        "x-forwarded-host": "evil.example",
+        "forwarded": "for=198.51.100.4;proto=https",
+    }
 
-    assert ("x-forwarded-for", "198.51.100.4, 203.0.113.9") in head.headers
+    head = upstream_request_head(scope_with(claimed), "rid")
+
+    forwarding = [(n, v) for n, v in head.headers if "forwarded" in n]
+    assert sorted(forwarding) == [
+        ("x-forwarded-for", "203.0.113.9"),
+        ("x-forwarded-host", "api.example.com"),
+        ("x-forwarded-proto", "http"),
+    ]
 
 
 def test_a_chunked_request_is_recognised_and_its_transfer_encoding_dropped() -> None:

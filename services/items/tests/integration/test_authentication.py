@@ -51,6 +51,18 @@ BAD_TOKENS: list[object] = [
     pytest.param(symmetric, id="hs256"),
     pytest.param(tampered, id="tampered"),
     pytest.param(lambda key: key.sign({**claims_for(OWNER_ID), "sub": "alice"}), id="sub-not-id"),
+    pytest.param(lambda key: key.sign({**claims_for(OWNER_ID), "sub": "9" * 5000}), id="sub-huge"),
+    pytest.param(
+        lambda key: key.sign({**claims_for(OWNER_ID), "sub": str(2**63)}), id="sub-past-bigint"
+    ),
+    pytest.param(
+        lambda key: key.sign({**claims_for(OWNER_ID), "sub": f"000{OWNER_ID}"}),
+        id="sub-not-canonical",
+    ),
+    pytest.param(
+        lambda key: key.sign({**claims_for(OWNER_ID), "exp": str(claims_for(1)["exp"])}),
+        id="exp-string",
+    ),
 ]
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from flotilla.db import Database
 from users import repository
+from users.emails import email_key
 from users.passwords import PasswordHasher
 from users.repository import UserRecord
 
@@ -37,7 +38,7 @@ async def authenticate(
     email: str,
     password: str,
 ) -> UserRecord:
-    key = repository.email_key(email)
+    key = email_key(email)
     async with db.transaction() as tx:
         await repository.lock_email(tx, key)
         seconds_left = await repository.lockout_seconds_left(

@@ -12,7 +12,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal_column,
     select,
     update,
 )
@@ -20,10 +19,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from flotilla.db import Queries, page_query
 from flotilla.pagination import PageParams
+from users.emails import email_key
 from users.models import login_failures, users
 
-#: The unique index that makes emails case-insensitive.
-_EMAIL_KEY = [func.lower(literal_column("email"))]
+#: The unique index that makes one account per email identity.
+_EMAIL_KEY = [users.c.email_identity]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,7 @@ class UserRecord:
 
     id: int
     email: str
+    email_identity: str
     hashed_password: str
     full_name: str | None
     is_active: bool
@@ -40,17 +41,12 @@ class UserRecord:
 
 
 _BY_ID = select(users).where(users.c.id == bindparam("id"))
-_BY_EMAIL = select(users).where(func.lower(users.c.email) == bindparam("key"))
+_BY_EMAIL = select(users).where(users.c.email_identity == bindparam("key"))
 _PAGE = page_query(select(users), users.c.id)
 
 
 def _seconds(seconds: int) -> ColumnElement[timedelta]:
     return func.make_interval(0, 0, 0, 0, 0, 0, seconds, type_=Interval)
-
-
-def email_key(email: str) -> str:
-    """The case-insensitive identity of an email, as the unique index sees it."""
-    return email.strip().lower()
 
 
 async def create_user(
@@ -65,7 +61,11 @@ async def create_user(
     statement = (
         pg_insert(users)
         .values(
-            email=email, hashed_password=hashed_password, full_name=full_name, is_admin=is_admin
+            email=email,
+            email_identity=email_key(email),
+            hashed_password=hashed_password,
+            full_name=full_name,
+            is_admin=is_admin,
         )
         .on_conflict_do_nothing(index_elements=_EMAIL_KEY)
         .returning(*users.c)
@@ -75,7 +75,9 @@ async def create_user(
 
 async def ensure_admin(db: Queries, *, email: str, hashed_password: str) -> None:
     """Create the admin if missing, else make sure it is an active admin; idempotent."""
-    statement = pg_insert(users).values(email=email, hashed_password=hashed_password, is_admin=True)
+    statement = pg_insert(users).values(
+        email=email, email_identity=email_key(email), hashed_password=hashed_password, is_admin=True
+    )
     statement = statement.on_conflict_do_update(
         index_elements=_EMAIL_KEY, set_={"is_admin": True, "is_active": True}
     )

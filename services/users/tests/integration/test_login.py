@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import jwt
+import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +50,34 @@ async def test_the_email_is_matched_case_insensitively(client: httpx.AsyncClient
     await register(client, "Ada@Example.com")
 
     assert (await login(client, "ada@EXAMPLE.com")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("registered", "typed"),
+    [
+        ("İstanbul-ada@example.com", "İstanbul-ada@example.com"),
+        ("İstanbul-ada@example.com", "i̇STANBUL-ADA@example.com"),
+        ("ΣΊΣΥΦΟΣ@example.com", "σίσυφος@example.com"),
+        ("straße@example.com", "STRASSE@example.com"),
+    ],
+    ids=["turkish-as-registered", "turkish-other-case", "greek-final-sigma", "german-sharp-s"],
+)
+async def test_a_non_ascii_email_logs_in_with_any_variant_of_its_identity(
+    client: httpx.AsyncClient, registered: str, typed: str
+) -> None:
+    assert (await register(client, registered)).status_code == 201
+
+    assert (await login(client, typed)).status_code == 200
+
+
+async def test_the_lockout_counts_failures_per_email_identity(client: httpx.AsyncClient) -> None:
+    await register(client, "straße@example.com")
+    for variant in ["STRASSE@example.com", "strasse@example.com", "Straße@example.com"] * 2:
+        await login(client, variant, WRONG)
+
+    response = await login(client, "straße@example.com")
+
+    assert response.status_code == 429
 
 
 async def test_a_wrong_password_is_401(client: httpx.AsyncClient) -> None:

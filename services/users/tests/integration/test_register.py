@@ -9,6 +9,8 @@ from users.models import users
 
 from ..conftest import PASSWORD, register, user_row
 
+DOTLESS_I = "\N{LATIN SMALL LETTER DOTLESS I}"
+
 
 async def test_registration_returns_the_user_without_any_password(
     client: httpx.AsyncClient, db_session: AsyncSession
@@ -122,3 +124,47 @@ async def test_two_concurrent_registrations_of_one_email_make_one_user(
     assert sorted(r.status_code for r in responses) == [201, 409]
     rows = (await db_session.execute(select(users))).all()
     assert len(rows) == 1
+
+
+#: Pairs of addresses that are one identity (NFKC, then case folding).
+ONE_IDENTITY = [
+    ("STRASSE@example.com", "straße@example.com"),
+    ("ΣΊΣΥΦΟΣ@example.com", "σίσυφος@example.com"),
+    ("İSTANBUL@example.com", "i̇stanbul@example.com"),
+    ("Ada@Example.com", "ada@EXAMPLE.com"),
+]
+ONE_IDENTITY_IDS = ["german-sharp-s", "greek-final-sigma", "turkish-dotted-I", "ascii-case"]
+
+
+@pytest.mark.parametrize(("first", "second"), ONE_IDENTITY, ids=ONE_IDENTITY_IDS)
+async def test_a_second_variant_of_one_email_identity_is_409(
+    client: httpx.AsyncClient, db_session: AsyncSession, first: str, second: str
+) -> None:
+    assert (await register(client, first)).status_code == 201
+
+    response = await register(client, second)
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Email already registered"}
+    assert len((await db_session.execute(select(users))).all()) == 1
+
+
+async def test_the_dotless_i_is_another_identity_than_i(
+    client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    dotless = await register(client, f"{DOTLESS_I}stanbul@example.com")
+    plain = await register(client, "istanbul@example.com")
+
+    assert (dotless.status_code, plain.status_code) == (201, 201)
+    assert len((await db_session.execute(select(users))).all()) == 2
+
+
+async def test_the_stored_identity_is_the_folded_address(
+    client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    response = await register(client, "ΣΊΣΥΦΟΣ.STRASSE@example.com")
+
+    row = await user_row(db_session, response.json()["id"])
+    assert row is not None
+    assert row.email == "ΣΊΣΥΦΟΣ.STRASSE@example.com"
+    assert row.email_identity == "σίσυφοσ.strasse@example.com"

@@ -1,5 +1,9 @@
+from collections.abc import Callable
+
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +32,31 @@ async def test_me_without_a_token_is_401_not_authenticated(client: httpx.AsyncCl
     assert response.status_code == 401
     assert response.json() == {"detail": "Not authenticated"}
     assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    "subject_of",
+    [lambda sub: "9" * 5000, lambda sub: str(2**63), lambda sub: f"000{sub}"],
+    ids=["5000-digits", "beyond-bigint", "leading-zeros"],
+)
+async def test_a_signed_token_whose_sub_is_no_canonical_user_id_is_401(
+    client: httpx.AsyncClient, signing_key_pem: str, subject_of: Callable[[str], str]
+) -> None:
+    issued = await token_for(client, "ada@example.com")
+    header = jwt.get_unverified_header(issued)
+    claims = jwt.decode(issued, options={"verify_signature": False})
+    key = serialization.load_pem_private_key(signing_key_pem.encode(), password=None)
+    forged = jwt.encode(
+        {**claims, "sub": subject_of(claims["sub"])},
+        key,  # type: ignore[arg-type]
+        algorithm=header["alg"],
+        headers={"kid": header["kid"]},
+    )
+
+    response = await client.get("/api/v1/users/me", headers=bearer(forged))
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid authentication credentials"}
 
 
 async def test_a_token_of_a_deleted_user_is_401(

@@ -79,7 +79,7 @@ def spawn(service: ServiceSpec, database_url: str | None, log_dir: Path) -> subp
     command = [
         sys.executable,
         "-m",
-        "flotilla.serve",
+        "flotilla.server",
         service.name,
         "--host",
         "127.0.0.1",

@@ -1,4 +1,4 @@
-"""Real HTTP servers on loopback for tests: an ASGI app served by uvicorn in a thread."""
+"""Real HTTP servers on loopback for tests: an ASGI app served in a thread, as in production."""
 
 import socket
 import threading
@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from flotilla.server import server_config, settings_of
 
 
 def free_port() -> int:
@@ -19,10 +21,13 @@ def free_port() -> int:
 
 @contextmanager
 def serve_in_thread(app: ASGIApp, *, port: int | None = None) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 until the block ends; yields its base URL."""
+    """Serve ``app`` on 127.0.0.1 until the block ends; yields its base URL.
+
+    The server is configured as :mod:`flotilla.server` runs every service, with
+    the limits of the app's settings (the defaults for an app without them).
+    """
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(app, settings_of(app), host="127.0.0.1", port=port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
