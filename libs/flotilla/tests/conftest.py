@@ -11,6 +11,7 @@ from flotilla.app import create_service_app
 from flotilla.auth import AdminPrincipal, CurrentPrincipal, StaticKeySet, TokenVerifier
 from flotilla.db import Database, DatabaseDep
 from flotilla.settings import Environment, ServiceSettings
+from flotilla.testing.settings import settings_for_test
 from flotilla.testing.tokens import TEST_AUDIENCE, TEST_ISSUER, SigningKey, jwks
 
 notes = Table(
@@ -56,7 +57,9 @@ async def boom() -> None:
 
 
 def build_app(database_url: str, verifier: TokenVerifier) -> FastAPI:
-    settings = ServiceSettings(environment=Environment.TEST, database_url=database_url)
+    settings = settings_for_test(
+        ServiceSettings, environment=Environment.TEST, database_url=database_url
+    )
     return create_service_app(
         name="notes",
         version="0",

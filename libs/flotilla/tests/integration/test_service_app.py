@@ -10,6 +10,7 @@ from flotilla.app import create_service_app
 from flotilla.auth import TokenVerifier
 from flotilla.logging import configure_logging
 from flotilla.settings import Environment, ServiceSettings
+from flotilla.testing.settings import settings_for_test
 from flotilla.testing.tokens import SigningKey, bearer, claims_for
 
 
@@ -212,7 +213,8 @@ async def test_validation_errors_do_not_echo_the_input(client: httpx.AsyncClient
 async def test_cors_allows_only_the_configured_origins(
     database_url: str, verifier: TokenVerifier
 ) -> None:
-    settings = ServiceSettings(
+    settings = settings_for_test(
+        ServiceSettings,
         environment=Environment.TEST,
         database_url=database_url,
         cors_allow_origins=["https://app.example"],

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from flotilla.app import create_service_app
+from flotilla.settings import load_settings
 from gateway import __version__
 from gateway.client import UpstreamClient
 from gateway.docs import UpstreamDocs, serve_merged_openapi
@@ -17,7 +18,7 @@ from gateway.settings import GatewaySettings
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    settings = settings or GatewaySettings()
+    settings = settings or load_settings(GatewaySettings)
     client = UpstreamClient(settings)
     routes = RouteTable(settings.routes, settings.upstreams)
 

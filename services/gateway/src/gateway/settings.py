@@ -26,6 +26,7 @@ OWN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs
 
 class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_")
+    uses_database = False
 
     users_url: str = "http://127.0.0.1:8001"
     items_url: str = "http://127.0.0.1:8002"
@@ -64,7 +65,3 @@ class GatewaySettings(ServiceSettings):
             if upstream not in self.upstreams:
                 raise ValueError(f"route {prefix!r} names unknown upstream {upstream!r}")
         return self
-
-    def insecure_defaults(self) -> list[str]:
-        """The gateway has no database, so the database password check does not apply."""
-        return [name for name in super().insecure_defaults() if not name.startswith("database_url")]

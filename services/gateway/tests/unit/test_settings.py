@@ -4,6 +4,9 @@ from pydantic import ValidationError
 from flotilla.settings import Environment
 from gateway.settings import DEFAULT_ROUTES, GatewaySettings
 
+#: These tests read the environment: only the variables each one sets.
+pytestmark = pytest.mark.usefixtures("clean_environment")
+
 
 def test_defaults_route_auth_and_users_to_users_and_items_to_items() -> None:
     settings = GatewaySettings()

@@ -10,6 +10,7 @@ under test runs its statements on that same connection (``rolled_back_database``
 where its transactions become savepoints.
 """
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, c
 
 from flotilla.db import Database, get_database
 from flotilla.migrations import upgrade_to_head
+from flotilla.settings import ServiceSettings
 from flotilla.testing.faults import DatabaseProxy
 from flotilla.testing.postgres import (
     PostgresProvider,
@@ -187,6 +189,21 @@ async def rolled_back_database(db_session: AsyncSession) -> Database:
 async def database_on_session(session: AsyncSession) -> Database:
     """A :class:`Database` whose statements run on ``session``'s connection."""
     return Database.on_connection(await session.connection())
+
+
+#: Prefixes of the variables the services' settings read.
+SETTINGS_PREFIXES = ("USERS_", "ITEMS_", "GATEWAY_", "FIRST_ADMIN_")
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No settings variable from the developer's shell, no ``.env`` file: for tests of
+    how settings read the environment, which then set exactly what they read."""
+    unprefixed = {name.upper() for name in ServiceSettings.model_fields}
+    for name in list(os.environ):
+        if name.upper().startswith(SETTINGS_PREFIXES) or name.upper() in unprefixed:
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
 
 
 async def _client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
