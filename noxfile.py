@@ -4,20 +4,28 @@ nox -s tests-3.11                      all packages' tests on Python 3.11
 nox -s "tests-3.11(package='items')"   one package
 nox -s lint -- services/items          lint one package (default: the repo)
 nox -s typecheck -- libs/flotilla      typecheck one package
+
+A bare ``nox`` runs lint, typecheck and the tests on the first Python, so a
+machine with only that one passes. A session named with a Python the machine
+lacks fails (never "skipped"); with pyenv, ``export PYENV_VERSION=...`` exposes
+the installed ones.
 """
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests"]
-
 ROOT = Path(__file__).parent
 PYTHONS = ["3.11", "3.12", "3.13"]
+nox.options.sessions = ["lint", "typecheck", f"tests-{PYTHONS[0]}"]
+nox.options.error_on_missing_interpreters = True
+#: How the README (and CI) make pyenv's interpreters visible to nox.
+PYENV_TIP = "export PYENV_VERSION=3.11.7:3.12.1:3.13.0"
 #: package name -> directory; the import name equals the package name.
 PACKAGES = {
     "flotilla": "libs/flotilla",
@@ -34,6 +42,30 @@ SCHEMAS = {
 }
 
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
+
+def python_is_available(version: str) -> bool:
+    """Whether uv (nox's venv backend) finds this interpreter without downloading one."""
+    found = subprocess.run(
+        ["uv", "python", "find", "--no-python-downloads", version],  # noqa: S607 (uv from PATH)
+        capture_output=True,
+        check=False,
+    )
+    return found.returncode == 0
+
+
+def warn_about_missing_pythons() -> None:
+    missing = [version for version in PYTHONS if not python_is_available(version)]
+    if missing:
+        print(
+            f"noxfile: Python {', '.join(missing)} not found: a session that needs it fails. "
+            f"Install it, or with pyenv make the installed ones visible: {PYENV_TIP} "
+            "(`pyenv versions` lists yours)",
+            file=sys.stderr,
+        )
+
+
+warn_about_missing_pythons()
 
 
 def install(session: nox.Session) -> None:
@@ -214,7 +246,10 @@ def audit(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
-    """Benchmarks side by side in one run: gateway hop, items vs the textbook baseline,
-    login vs /healthz latency, test isolation, footprint. ``-- --help`` lists options."""
+    """Benchmarks side by side in one run; ``-- --help`` lists options.
+
+    Gateway hop, items vs the textbook baseline, login vs /healthz latency,
+    test isolation and footprint.
+    """
     install(session)
     session.run("python", "-m", "bench", *session.posargs)

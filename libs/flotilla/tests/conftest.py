@@ -14,6 +14,9 @@ from flotilla.settings import Environment, ServiceSettings
 from flotilla.testing.settings import settings_for_test
 from flotilla.testing.tokens import TEST_AUDIENCE, TEST_ISSUER, SigningKey, jwks
 
+#: ``pytester`` runs whole pytest sessions, for the plugin's own tests.
+pytest_plugins = ["pytester"]
+
 notes = Table(
     "notes",
     MetaData(),

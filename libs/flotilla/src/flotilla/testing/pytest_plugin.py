@@ -29,9 +29,10 @@ from flotilla.settings import ServiceSettings
 from flotilla.testing.faults import DatabaseProxy
 from flotilla.testing.postgres import (
     PostgresProvider,
-    choose_provider,
+    ProviderUnavailable,
     create_database,
     drop_database,
+    start_provider,
 )
 
 _URL_KEY = "flotilla_server_url"
@@ -79,10 +80,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         _state.template = worker_input[_TEMPLATE_KEY]
         _state.description = worker_input[_DESCRIPTION_KEY]
         return
-    provider = choose_provider()
+    try:
+        provider, _state.server_url = start_provider()
+    except ProviderUnavailable as error:
+        pytest.exit(f"flotilla test Postgres: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
     _state.provider = provider
     _state.description = provider.describe()
-    _state.server_url = provider.start()
     _state.template = f"flotilla_tpl_{uuid.uuid4().hex[:10]}"
     create_database(_state.server_url, _state.template)
     alembic_ini = config.getini("flotilla_alembic_ini")
