@@ -46,7 +46,7 @@ os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
 def python_is_available(version: str) -> bool:
     """Whether uv (nox's venv backend) finds this interpreter without downloading one."""
-    found = subprocess.run(
+    found = subprocess.run(  # noqa: S603 (fixed argv)
         ["uv", "python", "find", "--no-python-downloads", version],  # noqa: S607 (uv from PATH)
         capture_output=True,
         check=False,

@@ -24,7 +24,7 @@ DEFAULT_IMAGE = "postgres:17"
 DRIVER = "postgresql+psycopg"
 
 
-class ProviderUnavailable(Exception):
+class ProviderUnavailableError(Exception):
     """The chosen provider cannot give a server; the message is one line saying why."""
 
 
@@ -64,7 +64,7 @@ class TestcontainersServer:
         self._container: object | None = None
 
     def start(self) -> URL:
-        from testcontainers.postgres import PostgresContainer
+        from testcontainers.community.postgres import PostgresContainer
 
         self._require_images()
         container = PostgresContainer(self.image, driver="psycopg")
@@ -103,7 +103,7 @@ class TestcontainersServer:
                         client.images.pull(image)
                     except DockerException as error:
                         reason = str(error).splitlines()[0]
-                        raise ProviderUnavailable(
+                        raise ProviderUnavailableError(
                             f"image {image} is not on the Docker engine and can't be pulled "
                             f"({reason})"
                         ) from None
@@ -169,9 +169,9 @@ def start_provider() -> tuple[PostgresProvider, URL]:
     provider = choose_provider()
     try:
         return provider, provider.start()
-    except ProviderUnavailable as error:
+    except ProviderUnavailableError as error:
         if forced_provider() == provider.name:
-            raise ProviderUnavailable(
+            raise ProviderUnavailableError(
                 f"{PROVIDER_ENV}={provider.name}, but {error}. Point {IMAGE_ENV} at an image "
                 f"the engine has, set {RYUK_DISABLED_ENV}=true to do without Ryuk, or unset "
                 f"{PROVIDER_ENV} to fall back to the embedded Postgres"

@@ -29,7 +29,7 @@ from flotilla.settings import ServiceSettings
 from flotilla.testing.faults import DatabaseProxy
 from flotilla.testing.postgres import (
     PostgresProvider,
-    ProviderUnavailable,
+    ProviderUnavailableError,
     create_database,
     drop_database,
     start_provider,
@@ -82,8 +82,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     try:
         provider, _state.server_url = start_provider()
-    except ProviderUnavailable as error:
-        pytest.exit(f"flotilla test Postgres: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
+    except ProviderUnavailableError as error:
+        # A usage error: pytest prints the one line, not a traceback.
+        raise pytest.UsageError(f"flotilla test Postgres: {error}") from None
     _state.provider = provider
     _state.description = provider.describe()
     _state.template = f"flotilla_tpl_{uuid.uuid4().hex[:10]}"
