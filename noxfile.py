@@ -12,6 +12,7 @@ the installed ones.
 """
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,9 @@ PYTHONS = ["3.11", "3.12", "3.13"]
 nox.options.sessions = ["lint", "typecheck", f"tests-{PYTHONS[0]}"]
 nox.options.error_on_missing_interpreters = True
 #: How the README (and CI) make pyenv's interpreters visible to nox.
+#: How long nox waits for the dev stack to shut down after its SIGTERM (nox's
+#: default, 0.2 s, killed the launcher mid-shutdown and orphaned Postgres).
+DEV_SHUTDOWN_SECONDS = 30.0
 PYENV_TIP = "export PYENV_VERSION=3.11.7:3.12.1:3.13.0"
 #: package name -> directory; the import name equals the package name.
 PACKAGES = {
@@ -137,7 +141,19 @@ def tests(session: nox.Session, package: str) -> None:
 def dev(session: nox.Session) -> None:
     """The whole stack on this machine: users, items and gateway on a real Postgres."""
     install(session)
-    session.run("python", "-m", "flotilla.devstack", *session.posargs)
+    # SIGINT and SIGTERM to nox stop the stack as Ctrl-C does, even where the parent
+    # ignored SIGINT (a background job). Interrupted, nox waits briefly for the
+    # launcher (Ctrl-C in a terminal reached it too), then sends it SIGTERM and
+    # waits for its shutdown (services, then Postgres) before it would kill it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    session.run(
+        "python",
+        "-m",
+        "flotilla.devstack",
+        *session.posargs,
+        terminate_timeout=DEV_SHUTDOWN_SECONDS,
+    )
 
 
 @nox.session(python=PYTHONS[0])

