@@ -1,6 +1,7 @@
 """What every service built with create_service_app does for free."""
 
 import json
+import logging
 from collections.abc import Callable
 
 import httpx
@@ -104,6 +105,20 @@ async def test_log_lines_are_json_with_the_request_id(
     assert access[-1]["request_id"] == "log-me-1"
     assert access[-1]["route"] == "/notes/count"
     assert access[-1]["service"] == "notes"
+
+
+def test_uvicorns_terminal_colours_stay_out_of_json_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("notes")
+    # What uvicorn logs at start-up: a message plus its ANSI-coloured twin.
+    logging.getLogger("uvicorn.error").info(
+        "Started server process [%d]", 7, extra={"color_message": "Started \x1b[36m%d\x1b[0m"}
+    )
+
+    [line] = [json.loads(out) for out in capsys.readouterr().out.splitlines() if out]
+    assert line["message"] == "Started server process [7]"
+    assert "color_message" not in line
 
 
 async def test_successful_probes_are_not_logged_at_info(

