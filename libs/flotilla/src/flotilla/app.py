@@ -17,6 +17,7 @@ from flotilla.headers import SecurityHeadersMiddleware
 from flotilla.health import ReadinessCheck, operations_router
 from flotilla.logging import configure_logging
 from flotilla.metrics import MetricsMiddleware, RequestMetrics
+from flotilla.openapi import exact_openapi
 from flotilla.request_id import RequestIdMiddleware
 from flotilla.settings import ServiceSettings
 
@@ -61,6 +62,7 @@ def create_service_app(
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
     lifespan: ServiceLifespan | None = None,
     description: str = "",
+    title: str | None = None,
 ) -> FastAPI:
     configure_logging(name, settings.log_level)
     checks = dict(readiness_checks or {})
@@ -87,13 +89,14 @@ def create_service_app(
     # Observability is the Prometheus metrics and JSON logs below; FastAPI's own
     # OpenTelemetry hooks stay off (unconfigured, they still cost ~10 µs a request).
     app = FastAPI(
-        title=name,
+        title=title or name,
         version=version,
         description=description,
         lifespan=app_lifespan,
         redirect_slashes=False,
         telemetry=NO_OPENTELEMETRY,
     )
+    app.openapi = exact_openapi(app)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.database = database
     app.state.token_verifier = token_verifier

@@ -93,6 +93,16 @@ async def test_unmatched_paths_share_one_metrics_label(client: httpx.AsyncClient
     assert 'route="<unmatched>",status="404"} 2.0' in body
 
 
+async def test_readyz_documents_its_body(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    responses = document["paths"]["/readyz"]["get"]["responses"]
+    readiness = {"$ref": "#/components/schemas/Readiness"}
+    assert responses["200"]["content"]["application/json"]["schema"] == readiness
+    assert responses["503"]["content"]["application/json"]["schema"] == readiness
+    assert set(document["components"]["schemas"]["Readiness"]["required"]) == {"status", "checks"}
+
+
 async def test_log_lines_are_json_with_the_request_id(
     client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
 ) -> None:

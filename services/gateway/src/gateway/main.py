@@ -10,7 +10,7 @@ from flotilla.app import create_service_app
 from flotilla.settings import load_settings
 from gateway import __version__
 from gateway.client import UpstreamClient
-from gateway.docs import UpstreamDocs, serve_merged_openapi
+from gateway.docs import TITLE, UpstreamDocs, serve_merged_openapi
 from gateway.proxy import Proxy, ProxyMiddleware
 from gateway.readiness import upstream_readiness_checks
 from gateway.routing import RouteTable
@@ -32,6 +32,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app = create_service_app(
         name="gateway",
+        title=TITLE,
         version=__version__,
         description="The single public entry point: routing, limits, merged docs.",
         settings=settings,
