@@ -63,6 +63,10 @@ def build_app(database_url: str, verifier: TokenVerifier) -> FastAPI:
     settings = settings_for_test(
         ServiceSettings, environment=Environment.TEST, database_url=database_url
     )
+    return build_app_with(settings, verifier)
+
+
+def build_app_with(settings: ServiceSettings, verifier: TokenVerifier) -> FastAPI:
     return create_service_app(
         name="notes",
         version="0",

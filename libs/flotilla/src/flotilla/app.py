@@ -8,6 +8,7 @@ import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.telemetry import TelemetryConfig
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
 from flotilla.auth import JwksClient, TokenVerifier
@@ -88,7 +89,8 @@ def create_service_app(
     # No slash redirects: collection paths answer with and without the slash.
     # Observability is the Prometheus metrics and JSON logs below; FastAPI's own
     # OpenTelemetry hooks stay off (unconfigured, they still cost ~10 µs a request).
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the app itself, not from CDNs.
+    app = FastAPIOffline(
         title=title or name,
         version=version,
         description=description,
@@ -96,7 +98,7 @@ def create_service_app(
         redirect_slashes=False,
         telemetry=NO_OPENTELEMETRY,
     )
-    app.openapi = exact_openapi(app)  # type: ignore[method-assign]
+    app.openapi = exact_openapi(app, settings.token_url)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.database = database
     app.state.token_verifier = token_verifier

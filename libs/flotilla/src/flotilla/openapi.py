@@ -1,4 +1,4 @@
-"""The OpenAPI document every service publishes, with exact integer bounds.
+"""The OpenAPI document every service publishes: exact integer bounds, its token URL.
 
 FastAPI's OpenAPI model holds ``minimum``/``maximum`` as floats, so a bound
 such as the int64 maximum 2^63-1 came out as ``9.223372036854776e+18``.
@@ -31,7 +31,18 @@ def integer_bounds_as_integers(node: Any) -> None:
             integer_bounds_as_integers(child)
 
 
-def exact_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+def use_token_url(document: dict[str, Any], token_url: str) -> None:
+    """Point every OAuth2 password flow of ``document`` at ``token_url``, in place."""
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    for scheme in schemes.values():
+        password = (
+            scheme.get("flows", {}).get("password") if scheme.get("type") == "oauth2" else None
+        )
+        if password is not None:
+            password["tokenUrl"] = token_url
+
+
+def exact_openapi(app: FastAPI, token_url: str) -> Callable[[], dict[str, Any]]:
     """A replacement for ``app.openapi`` (FastAPI's "Extending OpenAPI" recipe)."""
     generate = app.openapi
 
@@ -39,6 +50,7 @@ def exact_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         if app.openapi_schema is None:
             document = generate()
             integer_bounds_as_integers(document)
+            use_token_url(document, token_url)
             app.openapi_schema = document
         return app.openapi_schema
 

@@ -53,6 +53,9 @@ class ServiceSettings(BaseSettings):
     #: Where services other than users fetch the public keys that verify tokens.
     jwks_url: str = "http://127.0.0.1:8001/api/v1/auth/jwks"
     jwks_timeout_seconds: float = 3.0
+    #: Where the docs' Authorize dialog logs in (OAuth2 password flow). Relative to
+    #: the page, so by default the gateway's own: its merged docs log in through it.
+    token_url: str = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
 
     @property
     def is_production(self) -> bool:

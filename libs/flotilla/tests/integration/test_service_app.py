@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from collections.abc import Callable
 
 import httpx
@@ -13,6 +14,8 @@ from flotilla.logging import configure_logging
 from flotilla.settings import Environment, ServiceSettings
 from flotilla.testing.settings import settings_for_test
 from flotilla.testing.tokens import SigningKey, bearer, claims_for
+
+from ..conftest import build_app_with
 
 
 async def test_healthz_answers_ok(client: httpx.AsyncClient) -> None:
@@ -101,6 +104,32 @@ async def test_readyz_documents_its_body(client: httpx.AsyncClient) -> None:
     assert responses["200"]["content"]["application/json"]["schema"] == readiness
     assert responses["503"]["content"]["application/json"]["schema"] == readiness
     assert set(document["components"]["schemas"]["Readiness"]["required"]) == {"status", "checks"}
+
+
+async def test_the_docs_declare_the_password_flow_at_the_configured_token_url(
+    database_url: str, verifier: TokenVerifier
+) -> None:
+    settings = settings_for_test(
+        ServiceSettings,
+        environment=Environment.TEST,
+        database_url=database_url,
+        token_url="https://api.example/api/v1/auth/token",
+    )
+    app = build_app_with(settings, verifier)
+
+    scheme = app.openapi()["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+
+    assert scheme["flows"]["password"]["tokenUrl"] == "https://api.example/api/v1/auth/token"
+
+
+async def test_the_docs_pages_serve_their_assets_themselves(client: httpx.AsyncClient) -> None:
+    for page in ("/docs", "/redoc"):
+        html = (await client.get(page)).text
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+
+        assert "https://" not in html
+        for asset in assets:
+            assert (await client.get(asset)).status_code == 200, asset
 
 
 async def test_log_lines_are_json_with_the_request_id(

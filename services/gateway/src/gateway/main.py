@@ -48,7 +48,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ttl_seconds=settings.docs_cache_seconds,
         timeout_seconds=settings.probe_timeout_seconds,
     )
-    serve_merged_openapi(app, docs, routes)
+    serve_merged_openapi(app, docs, routes, settings.token_url)
     # Innermost (appended, where add_middleware would put it outermost): proxied
     # requests still pass the shared request-id, metrics and headers middleware.
     proxy = Proxy(client, max_body_bytes=settings.max_body_bytes)

@@ -21,7 +21,16 @@ DEFAULT_ROUTES = {
     "/api/v1/items": "items",
 }
 #: Answered by the gateway itself; no route may send them upstream.
-OWN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect")
+OWN_PATHS = (
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/static-offline-docs",
+)
 
 
 class GatewaySettings(ServiceSettings):
