@@ -269,3 +269,24 @@ def bench(session: nox.Session) -> None:
     """
     install(session)
     session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(name="docs-browser", python=PYTHONS[0])
+def docs_browser(session: nox.Session) -> None:
+    """/docs and /redoc in headless Chromium, offline: operations rendered, password login.
+
+    Needs Debian's ``chromium``. Runs in a network namespace with only loopback
+    (root's ``unshare``), so a page that still needed a CDN would fail.
+    """
+    install(session)
+    session.run(
+        "unshare",
+        "--net",
+        "--",
+        "sh",
+        "-c",
+        'ip link set lo up && exec python -m tests_e2e.docs_browser "$@"',
+        "docs-browser",
+        *session.posargs,
+        external=True,
+    )
