@@ -18,7 +18,7 @@ from ..conftest import private_pem
 def settings_with(tmp_path: Path, **values: object) -> UsersSettings:
     return settings_for_test(
         UsersSettings, environment=Environment.DEVELOPMENT, data_dir=tmp_path, **values
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_the_kid_is_the_rfc7638_thumbprint() -> None:

@@ -14,7 +14,8 @@ from flotilla.settings import SettingsT
 
 def settings_for_test(settings_class: type[SettingsT], **values: Any) -> SettingsT:
     """``settings_class(**values)``, validated as usual, but never reading the environment."""
-    return _from_values_only(settings_class)(**values)
+    isolated: type[SettingsT] = _from_values_only(settings_class)
+    return isolated(**values)
 
 
 @cache
