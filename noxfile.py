@@ -4,20 +4,32 @@ nox -s tests-3.11                      all packages' tests on Python 3.11
 nox -s "tests-3.11(package='items')"   one package
 nox -s lint -- services/items          lint one package (default: the repo)
 nox -s typecheck -- libs/flotilla      typecheck one package
+
+A bare ``nox`` runs lint, typecheck and the tests on the first Python, so a
+machine with only that one passes. A session named with a Python the machine
+lacks fails (never "skipped"); with pyenv, ``export PYENV_VERSION=...`` exposes
+the installed ones.
 """
 
 import os
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests"]
-
 ROOT = Path(__file__).parent
 PYTHONS = ["3.11", "3.12", "3.13"]
+nox.options.sessions = ["lint", "typecheck", f"tests-{PYTHONS[0]}"]
+nox.options.error_on_missing_interpreters = True
+#: How long nox waits for the dev stack to shut down after its SIGTERM (nox's
+#: default, 0.2 s, killed the launcher mid-shutdown and orphaned Postgres).
+DEV_SHUTDOWN_SECONDS = 30.0
+#: How the README (and CI) make pyenv's interpreters visible to nox.
+PYENV_TIP = "export PYENV_VERSION=3.11.7:3.12.1:3.13.0"
 #: Every service folder (services/<name>/); the import name is the name with "_" for "-".
 SERVICES = sorted(path.parent.name for path in ROOT.glob("services/*/pyproject.toml"))
 #: Package name -> directory: the shared library and every service.
@@ -33,6 +45,30 @@ SCHEMAS = {
 }
 
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
+
+def python_is_available(version: str) -> bool:
+    """Whether uv (nox's venv backend) finds this interpreter without downloading one."""
+    found = subprocess.run(  # noqa: S603 (fixed argv)
+        ["uv", "python", "find", "--no-python-downloads", version],  # noqa: S607 (uv from PATH)
+        capture_output=True,
+        check=False,
+    )
+    return found.returncode == 0
+
+
+def warn_about_missing_pythons() -> None:
+    missing = [version for version in PYTHONS if not python_is_available(version)]
+    if missing:
+        print(
+            f"noxfile: Python {', '.join(missing)} not found: a session that needs it fails. "
+            f"Install it, or with pyenv make the installed ones visible: {PYENV_TIP} "
+            "(`pyenv versions` lists yours)",
+            file=sys.stderr,
+        )
+
+
+warn_about_missing_pythons()
 
 
 def install(session: nox.Session) -> None:
@@ -106,7 +142,19 @@ def tests(session: nox.Session, package: str) -> None:
 def dev(session: nox.Session) -> None:
     """The whole stack on this machine: every service and the gateway on a real Postgres."""
     install(session)
-    session.run("python", "-m", "flotilla.devstack", *session.posargs)
+    # SIGINT and SIGTERM to nox stop the stack as Ctrl-C does, even where the parent
+    # ignored SIGINT (a background job). Interrupted, nox waits briefly for the
+    # launcher (Ctrl-C in a terminal reached it too), then sends it SIGTERM and
+    # waits for its shutdown (services, then Postgres) before it would kill it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    session.run(
+        "python",
+        "-m",
+        "flotilla.devstack",
+        *session.posargs,
+        terminate_timeout=DEV_SHUTDOWN_SECONDS,
+    )
 
 
 @nox.session(name="new-service", python=PYTHONS[0])
@@ -230,7 +278,31 @@ def audit(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
-    """Benchmarks side by side in one run: gateway hop, items vs the textbook baseline,
-    login vs /healthz latency, test isolation, footprint. ``-- --help`` lists options."""
+    """Benchmarks side by side in one run; ``-- --help`` lists options.
+
+    Gateway hop, items vs the textbook baseline, login vs /healthz latency,
+    test isolation and footprint.
+    """
     install(session)
     session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(name="docs-browser", python=PYTHONS[0])
+def docs_browser(session: nox.Session) -> None:
+    """/docs and /redoc in headless Chromium, offline: operations rendered, password login.
+
+    Needs Debian's ``chromium``. Runs in a network namespace with only loopback
+    (root's ``unshare``), so a page that still needed a CDN would fail.
+    """
+    install(session)
+    session.run(
+        "unshare",
+        "--net",
+        "--",
+        "sh",
+        "-c",
+        'ip link set lo up && exec python -m tests_e2e.docs_browser "$@"',
+        "docs-browser",
+        *session.posargs,
+        external=True,
+    )

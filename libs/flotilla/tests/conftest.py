@@ -12,7 +12,11 @@ from flotilla.auth import AdminPrincipal, CurrentPrincipal, StaticKeySet, TokenV
 from flotilla.db import Database, DatabaseDep
 from flotilla.settings import Environment, ServiceSettings
 from flotilla.testing.pytest_plugin import AppFactory
+from flotilla.testing.settings import settings_for_test
 from flotilla.testing.tokens import TEST_AUDIENCE, TEST_ISSUER, SigningKey, jwks
+
+#: ``pytester`` runs whole pytest sessions, for the plugin's own tests.
+pytest_plugins = ["pytester"]
 
 notes = Table(
     "notes",
@@ -81,7 +85,9 @@ def verifier(signing_key: SigningKey) -> TokenVerifier:
 
 @pytest.fixture
 def settings(database_url: str) -> ServiceSettings:
-    return ServiceSettings(environment=Environment.TEST, database_url=database_url)
+    return settings_for_test(
+        ServiceSettings, environment=Environment.TEST, database_url=database_url
+    )
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 
 from flotilla.settings import Environment
 from flotilla.testing.servers import free_port, serve_in_thread
+from flotilla.testing.settings import settings_for_test
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 
@@ -67,7 +68,7 @@ def gateway_settings(**overrides: Any) -> GatewaySettings:
         "probe_timeout_seconds": READ_TIMEOUT_SECONDS,
         **overrides,
     }
-    return GatewaySettings(**values)
+    return settings_for_test(GatewaySettings, **values)
 
 
 @pytest.fixture(scope="session")

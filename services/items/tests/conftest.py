@@ -13,6 +13,7 @@ from starlette.routing import Route
 from flotilla.settings import Environment
 from flotilla.testing.pytest_plugin import AppFactory
 from flotilla.testing.servers import serve_in_thread
+from flotilla.testing.settings import settings_for_test
 from flotilla.testing.tokens import SigningKey, bearer, claims_for, jwks
 from items.main import create_app
 from items.models import items
@@ -44,7 +45,9 @@ def jwks_url(signing_key: SigningKey) -> Iterator[str]:
 
 @pytest.fixture
 def settings(database_url: str, jwks_url: str) -> ItemsSettings:
-    return ItemsSettings(environment=Environment.TEST, database_url=database_url, jwks_url=jwks_url)
+    return settings_for_test(
+        ItemsSettings, environment=Environment.TEST, database_url=database_url, jwks_url=jwks_url
+    )
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flotilla.settings import Environment
 from flotilla.testing.pytest_plugin import AppFactory, database_on_session, use_database
+from flotilla.testing.settings import settings_for_test
 from users.main import create_app
 from users.models import users
 from users.settings import UsersSettings
@@ -42,7 +43,8 @@ def signing_key_pem() -> str:
 
 @pytest.fixture
 def settings(database_url: str, signing_key_pem: str, tmp_path: Path) -> UsersSettings:
-    return UsersSettings(
+    return settings_for_test(
+        UsersSettings,
         environment=Environment.TEST,
         database_url=database_url,
         signing_key=signing_key_pem,

@@ -9,6 +9,7 @@ import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.telemetry import TelemetryConfig
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
 from flotilla.auth import JwksClient, TokenVerifier
@@ -20,6 +21,7 @@ from flotilla.health import ReadinessCheck, operations_router
 from flotilla.logging import configure_logging
 from flotilla.methods import HeadAsGetMiddleware, method_not_allowed
 from flotilla.metrics import MetricsMiddleware, RequestMetrics
+from flotilla.openapi import exact_openapi
 from flotilla.request_id import RequestIdMiddleware
 from flotilla.server import HeaderLimits
 from flotilla.settings import ServiceSettings
@@ -65,6 +67,7 @@ def create_service_app(
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
     lifespan: ServiceLifespan | None = None,
     description: str = "",
+    title: str | None = None,
 ) -> FastAPI:
     configure_logging(name, settings.log_level)
     checks = dict(readiness_checks or {})
@@ -87,14 +90,16 @@ def create_service_app(
     # No slash redirects: collection paths answer with and without the slash.
     # Observability is the Prometheus metrics and JSON logs below; FastAPI's own
     # OpenTelemetry hooks stay off (unconfigured, they still cost ~10 µs a request).
-    app = FastAPI(
-        title=name,
+    # /docs and /redoc load Swagger UI and ReDoc from the app itself, not from CDNs.
+    app = FastAPIOffline(
+        title=title or name,
         version=version,
         description=description,
         lifespan=app_lifespan,
         redirect_slashes=False,
         telemetry=NO_OPENTELEMETRY,
     )
+    app.openapi = exact_openapi(app, settings.token_url)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.database = database
     app.state.token_verifier = token_verifier

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Protocol
 import httpx
 import jwt
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import OAuth2PasswordBearer
 
 logger = logging.getLogger(__name__)
 
@@ -221,18 +221,23 @@ def unauthorized(detail: str) -> HTTPException:
     )
 
 
-_bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/token")
+#: The API's OAuth2 password flow, so the docs' Authorize dialog asks for email and
+#: password. Each app's document names its own ``token_url`` setting (flotilla.openapi).
+_bearer = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    description="Log in with your email (as the username) and password.",
+)
 
 
 async def get_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    request: Request, token: Annotated[str | None, Depends(_bearer)]
 ) -> Principal:
-    if credentials is None:
+    if token is None:
         raise unauthorized(NOT_AUTHENTICATED)
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        return await verifier.verify(credentials.credentials)
+        return await verifier.verify(token)
     except InvalidTokenError as error:
         logger.info("access token rejected: %s", error)
         raise unauthorized(INVALID_CREDENTIALS) from None

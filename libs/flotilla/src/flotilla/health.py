@@ -3,10 +3,12 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from flotilla.metrics import RequestMetrics
 
@@ -17,8 +19,17 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 
 READINESS_TIMEOUT_SECONDS = 2.0
 
+CheckResult = Literal["ok", "unavailable"]
 
-async def _run_check(name: str, check: ReadinessCheck) -> tuple[str, str]:
+
+class Readiness(BaseModel):
+    """``status`` is ``ok`` when every named check is."""
+
+    status: CheckResult
+    checks: dict[str, CheckResult]
+
+
+async def _run_check(name: str, check: ReadinessCheck) -> tuple[str, CheckResult]:
     try:
         await asyncio.wait_for(check(), READINESS_TIMEOUT_SECONDS)
     except Exception as error:  # any failure means "not ready"; the reason goes to the log
@@ -34,7 +45,11 @@ def operations_router(checks: Mapping[str, ReadinessCheck], metrics: RequestMetr
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", responses={503: {"description": "A dependency is unavailable"}})
+    @router.get(
+        "/readyz",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "A dependency is unavailable"}},
+    )
     async def readyz() -> JSONResponse:
         results = dict(await asyncio.gather(*(_run_check(n, c) for n, c in checks.items())))
         ready = all(result == "ok" for result in results.values())

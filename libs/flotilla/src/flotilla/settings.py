@@ -6,9 +6,9 @@ whole stack without collisions.
 """
 
 from enum import StrEnum
-from typing import Self
+from typing import ClassVar, Self, TypeVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The public edge's limits on request headers (the gateway's defaults): more is ``431``.
@@ -24,17 +24,29 @@ FORWARDING_HEADROOM_FIELDS = 10
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
+    STAGING = "staging"
     PRODUCTION = "production"
 
 
+#: The only environments that may run with development defaults.
+LENIENT_ENVIRONMENTS = frozenset({Environment.DEVELOPMENT, Environment.TEST})
+
+
 class InsecureSettingsError(ValueError):
-    """Raised when a production configuration still carries a development default."""
+    """Raised when a configuration outside development and test carries a development default."""
+
+    def __init__(self, environment: Environment, problems: list[str]) -> None:
+        self.problems = [f"refusing to start in {environment}: {p}" for p in problems]
+        super().__init__("\n".join(self.problems))
 
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", extra="ignore", frozen=True, env_parse_none_str="none"
     )
+
+    #: False for a service without a database (the gateway): its URL is then never checked.
+    uses_database: ClassVar[bool] = True
 
     environment: Environment = Environment.DEVELOPMENT
     log_level: str = "INFO"
@@ -73,27 +85,62 @@ class ServiceSettings(BaseSettings):
     #: Peers whose ``X-Forwarded-For``/``-Proto`` the server believes (uvicorn's
     #: ``forwarded_allow_ips``). Empty, the default: nobody's; the connection's own address counts.
     forwarded_allow_ips: list[str] = []
+    #: Where the docs' Authorize dialog logs in (OAuth2 password flow). Relative to
+    #: the page, so by default the gateway's own: its merged docs log in through it.
+    token_url: str = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
 
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
 
     def insecure_defaults(self) -> list[str]:
-        """Names of settings that still hold a development-only value.
+        """One line per setting that still holds a development-only value.
 
-        Subclasses extend this list; production start-up refuses any of them.
+        Subclasses extend this list; outside development and test, start-up refuses any of them.
         """
         insecure = []
-        if ":postgres@" in self.database_url:
-            insecure.append("database_url (default password)")
+        if self.uses_database and ":postgres@" in self.database_url:
+            insecure.append(
+                f"the database password is the default one; set {self.variable('database_url')}"
+            )
         return insecure
 
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable that sets ``field``, e.g. ``USERS_DATABASE_URL``."""
+        return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
     @model_validator(mode="after")
-    def _refuse_insecure_production(self) -> Self:
-        if self.is_production:
+    def _refuse_insecure_defaults(self) -> Self:
+        if self.environment not in LENIENT_ENVIRONMENTS:
             insecure = self.insecure_defaults()
             if insecure:
-                raise InsecureSettingsError(
-                    "refusing to start in production with insecure defaults: " + ", ".join(insecure)
-                )
+                raise InsecureSettingsError(self.environment, insecure)
         return self
+
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
+
+def load_settings(settings_class: type[SettingsT]) -> SettingsT:
+    """The service's settings from its environment; a bad one exits with one line per problem.
+
+    What ``create_app()`` uses when uvicorn starts a service, so a refused
+    configuration reads as a list of what to fix, not a pydantic traceback.
+    """
+    try:
+        return settings_class()
+    except ValidationError as error:
+        raise SystemExit("\n".join(describe_problems(settings_class, error))) from None
+
+
+def describe_problems(settings_class: type[ServiceSettings], error: ValidationError) -> list[str]:
+    lines = []
+    for problem in error.errors():
+        cause = problem.get("ctx", {}).get("error")
+        if isinstance(cause, InsecureSettingsError):
+            lines += cause.problems
+        else:
+            field = ".".join(str(part) for part in problem["loc"])
+            lines.append(f"{settings_class.variable(field)}: {problem['msg']}")
+    return lines

@@ -11,13 +11,15 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from flotilla.db import Database
 from flotilla.db_errors import DatabaseFault, classify
 from flotilla.settings import Environment, ServiceSettings
+from flotilla.testing.settings import settings_for_test
 
 CHECKOUT_TIMEOUT = 0.5
 
 
 @pytest.fixture
 async def one_connection(database_url: str) -> AsyncIterator[Database]:
-    settings = ServiceSettings(
+    settings = settings_for_test(
+        ServiceSettings,
         environment=Environment.TEST,
         database_url=database_url,
         database_pool_size=1,

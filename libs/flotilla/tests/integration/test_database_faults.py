@@ -19,6 +19,7 @@ from flotilla.app import create_service_app
 from flotilla.db import Database, DatabaseDep, Transaction
 from flotilla.db_errors import DatabaseFault, classify
 from flotilla.settings import Environment, ServiceSettings
+from flotilla.testing.settings import settings_for_test
 
 notes = Table(
     "notes", MetaData(), Column("id", Integer, primary_key=True), Column("text", String(200))
@@ -27,7 +28,9 @@ FIRST, SECOND = 1, 2
 
 
 def settings_for(database_url: str, **overrides: Any) -> ServiceSettings:
-    return ServiceSettings(environment=Environment.TEST, database_url=database_url, **overrides)
+    return settings_for_test(
+        ServiceSettings, environment=Environment.TEST, database_url=database_url, **overrides
+    )
 
 
 @pytest.fixture

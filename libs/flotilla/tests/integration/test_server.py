@@ -9,6 +9,7 @@ from flotilla.app import create_service_app
 from flotilla.settings import Environment, ServiceSettings
 from flotilla.testing.rawhttp import exchange, request_bytes, stream_header
 from flotilla.testing.servers import serve_in_thread
+from flotilla.testing.settings import settings_for_test
 
 router = APIRouter()
 
@@ -28,7 +29,7 @@ def small_service(**settings: object) -> FastAPI:
     return create_service_app(
         name="things",
         version="1",
-        settings=ServiceSettings(environment=Environment.TEST, **settings),  # type: ignore[arg-type]
+        settings=settings_for_test(ServiceSettings, environment=Environment.TEST, **settings),
         routers=[router],
     )
 

@@ -1,6 +1,8 @@
 """What every service built with create_service_app does for free."""
 
 import json
+import logging
+import re
 from collections.abc import Callable
 
 import httpx
@@ -10,7 +12,10 @@ from flotilla.app import create_service_app
 from flotilla.auth import TokenVerifier
 from flotilla.logging import configure_logging
 from flotilla.settings import Environment, ServiceSettings
+from flotilla.testing.settings import settings_for_test
 from flotilla.testing.tokens import SigningKey, bearer, claims_for
+
+from ..conftest import build_app
 
 
 async def test_healthz_answers_ok(client: httpx.AsyncClient) -> None:
@@ -91,6 +96,42 @@ async def test_unmatched_paths_share_one_metrics_label(client: httpx.AsyncClient
     assert 'route="<unmatched>",status="404"} 2.0' in body
 
 
+async def test_readyz_documents_its_body(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    responses = document["paths"]["/readyz"]["get"]["responses"]
+    readiness = {"$ref": "#/components/schemas/Readiness"}
+    assert responses["200"]["content"]["application/json"]["schema"] == readiness
+    assert responses["503"]["content"]["application/json"]["schema"] == readiness
+    assert set(document["components"]["schemas"]["Readiness"]["required"]) == {"status", "checks"}
+
+
+async def test_the_docs_declare_the_password_flow_at_the_configured_token_url(
+    database_url: str, verifier: TokenVerifier
+) -> None:
+    settings = settings_for_test(
+        ServiceSettings,
+        environment=Environment.TEST,
+        database_url=database_url,
+        token_url="https://api.example/api/v1/auth/token",
+    )
+    app = build_app(settings, verifier)
+
+    scheme = app.openapi()["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+
+    assert scheme["flows"]["password"]["tokenUrl"] == "https://api.example/api/v1/auth/token"
+
+
+async def test_the_docs_pages_serve_their_assets_themselves(client: httpx.AsyncClient) -> None:
+    for page in ("/docs", "/redoc"):
+        html = (await client.get(page)).text
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+
+        assert "https://" not in html
+        for asset in assets:
+            assert (await client.get(asset)).status_code == 200, asset
+
+
 async def test_log_lines_are_json_with_the_request_id(
     client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -103,6 +144,20 @@ async def test_log_lines_are_json_with_the_request_id(
     assert access[-1]["request_id"] == "log-me-1"
     assert access[-1]["route"] == "/notes/count"
     assert access[-1]["service"] == "notes"
+
+
+def test_uvicorns_terminal_colours_stay_out_of_json_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("notes")
+    # What uvicorn logs at start-up: a message plus its ANSI-coloured twin.
+    logging.getLogger("uvicorn.error").info(
+        "Started server process [%d]", 7, extra={"color_message": "Started \x1b[36m%d\x1b[0m"}
+    )
+
+    [line] = [json.loads(out) for out in capsys.readouterr().out.splitlines() if out]
+    assert line["message"] == "Started server process [7]"
+    assert "color_message" not in line
 
 
 async def test_successful_probes_are_not_logged_at_info(
@@ -212,7 +267,8 @@ async def test_validation_errors_do_not_echo_the_input(client: httpx.AsyncClient
 async def test_cors_allows_only_the_configured_origins(
     database_url: str, verifier: TokenVerifier
 ) -> None:
-    settings = ServiceSettings(
+    settings = settings_for_test(
+        ServiceSettings,
         environment=Environment.TEST,
         database_url=database_url,
         cors_allow_origins=["https://app.example"],

@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from flotilla.app import create_service_app
 from flotilla.settings import Environment, ServiceSettings
+from flotilla.testing.settings import settings_for_test
 
 router = APIRouter()
 
@@ -46,7 +47,7 @@ def app_with(**settings: object) -> FastAPI:
     return create_service_app(
         name="things",
         version="1",
-        settings=ServiceSettings(environment=Environment.TEST, **settings),  # type: ignore[arg-type]
+        settings=settings_for_test(ServiceSettings, environment=Environment.TEST, **settings),
         routers=[router],
     )
 

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.routing import Route as StarletteRoute
 
+from flotilla.openapi import use_token_url
 from gateway.client import UpstreamClient
 from gateway.openapi_merge import OpenApi, merge_openapi
 from gateway.routing import RouteTable
@@ -74,7 +75,9 @@ class UpstreamDocs:
         return document
 
 
-def serve_merged_openapi(app: FastAPI, docs: UpstreamDocs, routes: RouteTable) -> None:
+def serve_merged_openapi(
+    app: FastAPI, docs: UpstreamDocs, routes: RouteTable, token_url: str
+) -> None:
     """Replace FastAPI's ``/openapi.json`` (the gateway's own routes only) with the merged one."""
     url = app.openapi_url or "/openapi.json"
     app.router.routes[:] = [
@@ -87,6 +90,7 @@ def serve_merged_openapi(app: FastAPI, docs: UpstreamDocs, routes: RouteTable) -
         document = merge_openapi(
             app.openapi(), await docs.documents(), routes, title=TITLE, version=app.version
         )
+        use_token_url(document, token_url)  # the upstreams' logins, through this gateway
         return JSONResponse(document)
 
     app.add_api_route(url, merged_openapi, methods=["GET"], include_in_schema=False)

@@ -7,9 +7,10 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from flotilla.app import create_service_app
+from flotilla.settings import load_settings
 from gateway import __version__
 from gateway.client import UpstreamClient
-from gateway.docs import UpstreamDocs, serve_merged_openapi
+from gateway.docs import TITLE, UpstreamDocs, serve_merged_openapi
 from gateway.proxy import Proxy, ProxyMiddleware
 from gateway.readiness import upstream_readiness_checks
 from gateway.routing import RouteTable
@@ -17,7 +18,7 @@ from gateway.settings import GatewaySettings
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    settings = settings or GatewaySettings()
+    settings = settings or load_settings(GatewaySettings)
     client = UpstreamClient(settings)
     routes = RouteTable(settings.routes, settings.upstream_urls)
 
@@ -31,6 +32,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app = create_service_app(
         name="gateway",
+        title=TITLE,
         version=__version__,
         description="The single public entry point: routing, limits, merged docs.",
         settings=settings,
@@ -46,7 +48,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ttl_seconds=settings.docs_cache_seconds,
         timeout_seconds=settings.probe_timeout_seconds,
     )
-    serve_merged_openapi(app, docs, routes)
+    serve_merged_openapi(app, docs, routes, settings.token_url)
     # Innermost (appended, where add_middleware would put it outermost): proxied
     # requests still pass the shared request-id, metrics and headers middleware.
     proxy = Proxy(client, max_body_bytes=settings.max_body_bytes)

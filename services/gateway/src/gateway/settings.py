@@ -18,7 +18,16 @@ from flotilla.settings import EDGE_MAX_HEADER_BYTES, EDGE_MAX_HEADER_FIELDS, Ser
 from gateway.routing import is_under
 
 #: Answered by the gateway itself; no route may send them upstream.
-OWN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect")
+OWN_PATHS = (
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/static-offline-docs",
+)
 
 
 class UpstreamSettings(BaseModel):
@@ -33,6 +42,7 @@ class UpstreamSettings(BaseModel):
 
 class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_nested_delimiter="__")
+    uses_database = False
 
     upstreams: dict[str, UpstreamSettings] = Field(default_factory=dict)
 
@@ -84,7 +94,3 @@ class GatewaySettings(ServiceSettings):
                     raise ValueError(f"route prefix {prefix!r} goes to {seen[prefix]} and {name}")
                 seen[prefix] = name
         return self
-
-    def insecure_defaults(self) -> list[str]:
-        """The gateway has no database, so the database password check does not apply."""
-        return [name for name in super().insecure_defaults() if not name.startswith("database_url")]

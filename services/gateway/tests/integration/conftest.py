@@ -21,6 +21,7 @@ from flotilla.request_id import current_request_id
 from flotilla.settings import Environment
 from flotilla.testing.postgres import create_database, drop_database
 from flotilla.testing.servers import serve_in_thread
+from flotilla.testing.settings import settings_for_test
 from gateway.main import create_app as create_gateway
 from gateway.settings import GatewaySettings
 from items.main import create_app as create_items
@@ -50,7 +51,8 @@ def users_url(postgres_server_url: URL, tmp_path_factory: pytest.TempPathFactory
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    settings = UsersSettings(
+    settings = settings_for_test(
+        UsersSettings,
         environment=Environment.TEST,
         database_url=database_url,
         signing_key=signing_key.decode(),
@@ -68,7 +70,8 @@ def users_url(postgres_server_url: URL, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="session")
 def items_url(postgres_server_url: URL, users_url: str) -> Iterator[str]:
     name, database_url = migrated_database(postgres_server_url, "items")
-    settings = ItemsSettings(
+    settings = settings_for_test(
+        ItemsSettings,
         environment=Environment.TEST,
         database_url=database_url,
         jwks_url=f"{users_url}/api/v1/auth/jwks",
@@ -80,8 +83,10 @@ def items_url(postgres_server_url: URL, users_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def gateway_url(users_url: str, items_url: str) -> Iterator[str]:
-    settings = GatewaySettings(
-        environment=Environment.TEST, upstreams=contract_upstreams(users_url, items_url)
+    settings = settings_for_test(
+        GatewaySettings,
+        environment=Environment.TEST,
+        upstreams=contract_upstreams(users_url, items_url),
     )
     with serve_in_thread(create_gateway(settings)) as url:
         yield url

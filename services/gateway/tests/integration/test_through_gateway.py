@@ -1,5 +1,6 @@
 """The real users and items services behind the gateway: a user's journey, end to end."""
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -126,3 +127,34 @@ async def test_the_merged_document_has_both_services_paths(client: httpx.AsyncCl
     assert "/api/v1/users/me" in document["paths"]
     assert "/api/v1/items/{item_id}" in document["paths"]
     assert "HTTPValidationError" in document["components"]["schemas"]
+
+
+async def test_the_merged_document_logs_in_through_the_gateway(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    schemes = document["components"]["securitySchemes"]
+    assert schemes == {
+        "OAuth2PasswordBearer": {
+            "type": "oauth2",
+            "description": "Log in with your email (as the username) and password.",
+            "flows": {"password": {"scopes": {}, "tokenUrl": "/api/v1/auth/token"}},
+        }
+    }
+    assert document["paths"]["/api/v1/users/me"]["get"]["security"] == [
+        {"OAuth2PasswordBearer": []}
+    ]
+
+
+async def test_the_docs_pages_load_their_assets_from_the_gateway(
+    client: httpx.AsyncClient,
+) -> None:
+    for page in ("/docs", "/redoc"):
+        html = (await client.get(page)).text
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+
+        assert assets
+        assert all(asset.startswith("/static-offline-docs/") for asset in assets), assets
+        for asset in assets:
+            assert (await client.get(asset)).status_code == 200

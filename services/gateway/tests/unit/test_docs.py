@@ -105,3 +105,4 @@ async def test_the_docs_page_shows_the_merged_document(client: httpx.AsyncClient
     assert response.status_code == 200
     assert "swagger-ui" in response.text
     assert "/openapi.json" in response.text
+    assert "<title>Flotilla API - Swagger UI</title>" in response.text

@@ -5,6 +5,11 @@ from flotilla.settings import Environment
 from gateway.settings import GatewaySettings
 
 ITEMS = {"url": "http://items:8000/", "routes": ["/api/v1/items"]}
+#: These tests read the environment: only the variables each one sets.
+pytestmark = pytest.mark.usefixtures("clean_environment")
+
+#: These tests read the environment: only the variables each one sets.
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def test_without_upstreams_the_gateway_routes_nothing() -> None:

@@ -4,12 +4,13 @@ from fastapi import FastAPI
 
 from flotilla.app import create_service_app, remote_token_verifier
 from flotilla.db import Database
+from flotilla.settings import load_settings
 from items import __version__, api
 from items.settings import ItemsSettings
 
 
 def create_app(settings: ItemsSettings | None = None) -> FastAPI:
-    settings = settings or ItemsSettings()
+    settings = settings or load_settings(ItemsSettings)
     return create_service_app(
         name="items",
         version=__version__,

@@ -47,6 +47,8 @@ async def test_openapi_documents_the_validation_rules(client: httpx.AsyncClient)
     schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
 
     assert schemas["ItemCreate"]["additionalProperties"] is False
+    assert schemas["ItemCreate"]["properties"]["price"]["maximum"] == 2**63 - 1
+    assert schemas["ItemCreate"]["properties"]["price"]["minimum"] == 0
     assert str(2**63 - 1) in schemas["ItemCreate"]["properties"]["price"]["description"]
     assert schemas["ItemCreate"]["properties"]["name"]["maxLength"] == 200
     assert schemas["ItemPatch"]["properties"]["name"]["type"] == "string"  # never null

@@ -4,6 +4,9 @@ from pydantic import ValidationError
 from flotilla.settings import Environment
 from items.settings import ItemsSettings
 
+#: These tests read the environment: only the variables each one sets.
+pytestmark = pytest.mark.usefixtures("clean_environment")
+
 
 def test_settings_come_from_items_prefixed_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ITEMS_DATABASE_URL", "postgresql+psycopg://items:pw@db:5432/items")
@@ -24,5 +27,5 @@ def test_another_services_variables_are_ignored(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_production_refuses_the_default_database_password() -> None:
-    with pytest.raises(ValidationError, match="insecure defaults: database_url"):
+    with pytest.raises(ValidationError, match="set ITEMS_DATABASE_URL"):
         ItemsSettings(environment=Environment.PRODUCTION)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from flotilla.app import create_service_app
 from flotilla.auth import StaticKeySet, TokenVerifier
 from flotilla.db import Database
+from flotilla.settings import load_settings
 from users import __version__
 from users.api import auth, users
 from users.bootstrap import ensure_first_admin
@@ -19,7 +20,7 @@ from users.tokens import TokenIssuer
 
 
 def create_app(settings: UsersSettings | None = None) -> FastAPI:
-    settings = settings or UsersSettings()
+    settings = settings or load_settings(UsersSettings)
     database = Database(settings)
     keys = load_signing_keys(settings)
     hasher = PasswordHasher(

@@ -44,5 +44,8 @@ class UsersSettings(ServiceSettings):
     def insecure_defaults(self) -> list[str]:
         insecure = super().insecure_defaults()
         if self.signing_key is None and self.signing_key_file is None:
-            insecure.append("signing_key (none configured)")
+            insecure.append(
+                f"no signing key is configured; set {self.variable('signing_key')} "
+                f"or {self.variable('signing_key_file')}"
+            )
         return insecure

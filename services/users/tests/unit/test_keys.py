@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 
 from flotilla.settings import Environment
+from flotilla.testing.settings import settings_for_test
 from users.keys import KeyConfigurationError, load_signing_keys, public_jwk
 from users.settings import UsersSettings
 
@@ -15,7 +16,9 @@ from ..conftest import private_pem
 
 
 def settings_with(tmp_path: Path, **values: object) -> UsersSettings:
-    return UsersSettings(environment=Environment.DEVELOPMENT, data_dir=tmp_path, **values)  # type: ignore[arg-type]
+    return settings_for_test(
+        UsersSettings, environment=Environment.DEVELOPMENT, data_dir=tmp_path, **values
+    )
 
 
 def test_the_kid_is_the_rfc7638_thumbprint() -> None:

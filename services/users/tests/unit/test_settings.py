@@ -1,13 +1,17 @@
 import pytest
 from pydantic import ValidationError
 
+from flotilla.settings import load_settings
 from users.settings import UsersSettings
+
+#: These tests read the environment: only the variables each one sets.
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 SAFE_DATABASE = "postgresql+psycopg://users:vault-secret@db:5432/users"
 
 
 def test_production_refuses_to_start_without_a_signing_key() -> None:
-    with pytest.raises(ValidationError, match="signing_key"):
+    with pytest.raises(ValidationError, match="set USERS_SIGNING_KEY or USERS_SIGNING_KEY_FILE"):
         UsersSettings(environment="production", database_url=SAFE_DATABASE)
 
 
@@ -37,3 +41,19 @@ def test_service_settings_use_the_users_prefix(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("USERS_ACCESS_TOKEN_EXPIRE_MINUTES", "5")
 
     assert UsersSettings().access_token_expire_minutes == 5
+
+
+def test_staging_refuses_development_defaults_one_line_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("USERS_ENVIRONMENT", "staging")
+
+    with pytest.raises(SystemExit) as exit_info:
+        load_settings(UsersSettings)
+
+    assert str(exit_info.value).splitlines() == [
+        "refusing to start in staging: the database password is the default one; "
+        "set USERS_DATABASE_URL",
+        "refusing to start in staging: no signing key is configured; "
+        "set USERS_SIGNING_KEY or USERS_SIGNING_KEY_FILE",
+    ]

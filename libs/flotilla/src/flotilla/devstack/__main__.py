@@ -4,7 +4,8 @@
 
 Postgres is ``DATABASE_URL`` (a server URL) when set, otherwise an embedded
 server whose data lives under the data directory and survives restarts.
-Ctrl-C or SIGTERM stops everything this started.
+Ctrl-C, SIGINT or SIGTERM stops everything this started. If an earlier run was
+killed before it could, the next start stops what it left running.
 """
 
 import argparse
@@ -19,6 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 import httpx
+import psutil
 from sqlalchemy.engine import URL, make_url
 
 from flotilla.devstack.registry import REPO_ROOT
@@ -72,6 +74,24 @@ def prepare_databases(server_url: URL, services: list[ServiceSpec]) -> dict[str,
     return urls
 
 
+def stop_leftovers(services: list[ServiceSpec], run_dir: Path) -> None:
+    """Stop services an earlier run left running: it was killed, so its pid files remain."""
+    for service in services:
+        pid_file = run_dir / f"{service.name}.pid"
+        if not pid_file.exists():
+            continue
+        with contextlib.suppress(ValueError, psutil.NoSuchProcess, psutil.AccessDenied):
+            process = psutil.Process(int(pid_file.read_text()))
+            if process.cmdline()[2:4] == ["flotilla.server", service.name]:
+                say(f"stopping {service.name} (pid {process.pid}), left running by an earlier run")
+                process.terminate()
+                try:
+                    process.wait(STOP_GRACE_SECONDS)
+                except psutil.TimeoutExpired:
+                    process.kill()
+        pid_file.unlink()
+
+
 def spawn(service: ServiceSpec, database_url: str | None, log_dir: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, **service.env}
     if database_url is not None:
@@ -112,7 +132,7 @@ def wait_until_ready(
             time.sleep(0.2)
 
 
-def stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+def stop_all(processes: dict[str, subprocess.Popen[bytes]], run_dir: Path) -> None:
     for process in processes.values():
         if process.poll() is None:
             process.terminate()
@@ -124,6 +144,7 @@ def stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:
             say(f"{name} did not stop in time; killing it")
             process.kill()
             process.wait()
+        (run_dir / f"{name}.pid").unlink(missing_ok=True)
 
 
 def supervise(processes: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -140,19 +161,28 @@ def supervise(processes: dict[str, subprocess.Popen[bytes]]) -> None:
     say("every service has exited")
 
 
-def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
+    """The first SIGINT or SIGTERM starts the shutdown; later ones can't cut it short.
+
+    Ctrl-C in a terminal reaches nox and this process both, and nox passes its
+    own on: without this, the second one would abort the shutdown half-way.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
 def run(data_dir: Path) -> None:
     services = stack(data_dir)
-    ensure_ports_free(services)
     run_dir = data_dir / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     embedded: EmbeddedServer | None = None
     processes: dict[str, subprocess.Popen[bytes]] = {}
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    signal.signal(signal.SIGINT, _stop_on_signal)
+    signal.signal(signal.SIGTERM, _stop_on_signal)
     try:
+        stop_leftovers(services, run_dir)
+        ensure_ports_free(services)
         if "DATABASE_URL" in os.environ:
             server_url = make_url(os.environ["DATABASE_URL"]).set(drivername=DRIVER)
         else:
@@ -169,7 +199,7 @@ def run(data_dir: Path) -> None:
     except KeyboardInterrupt:
         say("stopping")
     finally:
-        stop_all(processes)
+        stop_all(processes, run_dir)
         if embedded is not None:
             embedded.stop()
         say("stopped")

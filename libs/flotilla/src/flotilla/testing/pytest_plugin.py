@@ -10,6 +10,7 @@ under test runs its statements on that same connection (``rolled_back_database``
 where its transactions become savepoints.
 """
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -23,14 +24,16 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from flotilla.db import BoundDatabase, Database, get_database
+from flotilla.devstack.registry import discover
 from flotilla.migrations import upgrade_to_head
 from flotilla.settings import ServiceSettings
 from flotilla.testing.faults import DatabaseProxy
 from flotilla.testing.postgres import (
     PostgresProvider,
-    choose_provider,
+    ProviderUnavailableError,
     create_database,
     drop_database,
+    start_provider,
 )
 
 #: What a service's ``create_app`` is: its settings in, its app out.
@@ -81,10 +84,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         _state.template = worker_input[_TEMPLATE_KEY]
         _state.description = worker_input[_DESCRIPTION_KEY]
         return
-    provider = choose_provider()
+    try:
+        provider, _state.server_url = start_provider()
+    except ProviderUnavailableError as error:
+        # A usage error: pytest prints the one line, not a traceback.
+        raise pytest.UsageError(f"flotilla test Postgres: {error}") from None
     _state.provider = provider
     _state.description = provider.describe()
-    _state.server_url = provider.start()
     _state.template = f"flotilla_tpl_{uuid.uuid4().hex[:10]}"
     create_database(_state.server_url, _state.template)
     alembic_ini = config.getini("flotilla_alembic_ini")
@@ -222,6 +228,22 @@ async def rolled_back_database(db_session: AsyncSession) -> Database:
 async def database_on_session(session: AsyncSession) -> Database:
     """A :class:`Database` whose statements run on ``session``'s connection."""
     return BoundDatabase(await session.connection())
+
+
+#: Prefixes of the variables the services' settings read.
+#: Every service's settings prefix (the gateway's too), and the first admin's variables.
+SETTINGS_PREFIXES = (*(service.env_prefix for service in discover()), "FIRST_ADMIN_")
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No settings variable from the developer's shell, no ``.env`` file: for tests of
+    how settings read the environment, which then set exactly what they read."""
+    unprefixed = {name.upper() for name in ServiceSettings.model_fields}
+    for name in list(os.environ):
+        if name.upper().startswith(SETTINGS_PREFIXES) or name.upper() in unprefixed:
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
 
 
 async def _client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
