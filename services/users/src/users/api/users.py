@@ -6,13 +6,17 @@ from flotilla.auth import forbidden
 from flotilla.db import DatabaseDep, ResourceId
 from flotilla.pagination import Page, PageParamsDep
 from flotilla.responses import MALFORMED_BODY, UNAUTHORIZED, error_response
-from users import repository
-from users.deps import CurrentAdmin, CurrentUser, HasherDep
+from users import repository, sessions
+from users.api.errors import LOCKED_OUT, locked_out
+from users.deps import CurrentAdmin, CurrentUser, HasherDep, LockoutPolicyDep
+from users.login import IncorrectCredentialsError, LockedOutError, authenticate
+from users.repository import UserRecord
 from users.schemas import UserOut, UserUpdate
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 USER_NOT_FOUND = "User not found"
+CURRENT_PASSWORD_INCORRECT = "Current password is incorrect"  # noqa: S105 (an error message)
 
 
 @router.get("/me", responses=UNAUTHORIZED)
@@ -20,18 +24,50 @@ async def read_me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.patch("/me", responses={**UNAUTHORIZED, **MALFORMED_BODY})
+@router.patch(
+    "/me",
+    responses={
+        **UNAUTHORIZED,
+        **MALFORMED_BODY,
+        **error_response(403, CURRENT_PASSWORD_INCORRECT),
+        **LOCKED_OUT,
+    },
+)
 async def update_me(
-    body: UserUpdate, user: CurrentUser, db: DatabaseDep, hasher: HasherDep
+    body: UserUpdate,
+    user: CurrentUser,
+    db: DatabaseDep,
+    hasher: HasherDep,
+    lockout: LockoutPolicyDep,
 ) -> UserOut:
-    """Change ``full_name`` and/or ``password``; an omitted field is left as it is."""
+    """Change ``full_name`` and/or ``password``; an omitted field is left as it is.
+
+    A new ``password`` needs ``current_password``, checked like a login (a wrong
+    one counts towards the lockout), and ends every session of the user.
+    """
     changes: dict[str, object] = {}
     if "full_name" in body.model_fields_set:
         changes["full_name"] = body.full_name
-    if body.password is not None:
-        changes["hashed_password"] = await hasher.hash(body.password)
-    updated = await repository.update_user(db, user.id, changes)
+    if body.password is None:
+        updated = await repository.update_user(db, user.id, changes)
+        return UserOut.model_validate(updated or user)
+    await _check_current_password(db, hasher, lockout, user, str(body.current_password))
+    changes["hashed_password"] = await hasher.hash(body.password)
+    async with db.transaction() as tx:
+        updated = await repository.update_user(tx, user.id, changes)
+        await sessions.revoke_all(tx, user.id)
     return UserOut.model_validate(updated or user)
+
+
+async def _check_current_password(
+    db: DatabaseDep, hasher: HasherDep, lockout: LockoutPolicyDep, user: UserRecord, password: str
+) -> None:
+    try:
+        await authenticate(db, hasher, lockout, email=user.email, password=password)
+    except LockedOutError as error:
+        raise locked_out(error) from None
+    except IncorrectCredentialsError:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=CURRENT_PASSWORD_INCORRECT) from None
 
 
 @router.get("/", responses={**UNAUTHORIZED, 403: {"description": "Not an admin"}})
