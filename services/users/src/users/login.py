@@ -5,9 +5,11 @@ so concurrent guesses (on any replica) cannot slip past the limit. Unknown
 emails are treated exactly like known ones: same hashing cost, same lockout.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from flotilla.db import Database
+from flotilla.db import Database, Transaction
 from users import repository
 from users.passwords import PasswordHasher
 from users.repository import UserRecord
@@ -29,14 +31,20 @@ class LockoutPolicy:
     window_seconds: int
 
 
-async def authenticate(
+@asynccontextmanager
+async def authenticated(
     db: Database,
     hasher: PasswordHasher,
     policy: LockoutPolicy,
     *,
     email: str,
     password: str,
-) -> UserRecord:
+) -> AsyncIterator[tuple[Transaction, UserRecord]]:
+    """The user, and the transaction that checked the password, for more work to join it.
+
+    Raises instead of entering the block when the email is locked out or the
+    password is wrong; the failure is committed first, so it counts.
+    """
     key = repository.email_key(email)
     async with db.transaction() as tx:
         await repository.lock_email(tx, key)
@@ -52,7 +60,20 @@ async def authenticate(
             if new_hash is not None:
                 await repository.set_password_hash(tx, user.id, new_hash)
             await repository.clear_login_failures(tx, key)
-            return user  # once the block has committed
+            yield tx, user
+            return
         await repository.record_login_failure(tx, key, window_seconds=policy.window_seconds)
-    # The failure is committed: it counts although the caller gets an error.
     raise IncorrectCredentialsError
+
+
+async def authenticate(
+    db: Database,
+    hasher: PasswordHasher,
+    policy: LockoutPolicy,
+    *,
+    email: str,
+    password: str,
+) -> UserRecord:
+    """The user whose password this is (see :func:`authenticated`)."""
+    async with authenticated(db, hasher, policy, email=email, password=password) as (_, user):
+        return user

@@ -11,7 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from flotilla.db import Database, Queries
+from flotilla.db import Database, Queries, Transaction
 from users import repository, session_store
 from users.refresh_tokens import new_refresh_token, refresh_token_hash
 from users.repository import UserRecord
@@ -34,14 +34,12 @@ class Session:
     refresh_token: str
 
 
-async def start(db: Database, policy: SessionPolicy, user: UserRecord) -> Session:
-    """A new family for a login, holding its first refresh token."""
-    async with db.transaction() as tx:
-        family_id = await session_store.create_family(
-            tx, user_id=user.id, days=policy.refresh_token_days
-        )
-        token = await _add_token(tx, policy, family_id)
-    return Session(user, token)
+async def start(tx: Transaction, policy: SessionPolicy, user: UserRecord) -> Session:
+    """A new family for a login, holding its first refresh token (in the login's transaction)."""
+    family_id = await session_store.create_family(
+        tx, user_id=user.id, days=policy.refresh_token_days
+    )
+    return Session(user, await _add_token(tx, policy, family_id))
 
 
 async def refresh(db: Database, policy: SessionPolicy, presented: str) -> Session:

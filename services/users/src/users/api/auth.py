@@ -10,7 +10,7 @@ from flotilla.validation import STORABLE
 from users import repository, sessions
 from users.api.errors import LOCKED_OUT, locked_out
 from users.deps import HasherDep, LockoutPolicyDep, SessionPolicyDep, TokenIssuerDep
-from users.login import IncorrectCredentialsError, LockedOutError, authenticate
+from users.login import IncorrectCredentialsError, LockedOutError, authenticated
 from users.schemas import Jwks, RefreshTokenIn, Token, UserCreate, UserOut
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -55,8 +55,10 @@ async def login(
 
     Starts a session: the answer holds a refresh token next to the access token.
     """
+    checked = authenticated(db, hasher, lockout, email=username, password=password)
     try:
-        user = await authenticate(db, hasher, lockout, email=username, password=password)
+        async with checked as (tx, user):
+            session = await sessions.start(tx, policy, user)
     except LockedOutError as error:
         raise locked_out(error) from None
     except IncorrectCredentialsError:
@@ -65,7 +67,7 @@ async def login(
             detail=INCORRECT_CREDENTIALS,
             headers={"WWW-Authenticate": "Bearer"},
         ) from None
-    return issuer.issue(await sessions.start(db, policy, user))
+    return issuer.issue(session)
 
 
 @router.post(
