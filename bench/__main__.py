@@ -250,7 +250,8 @@ def session_rows(cost: sessions.SessionCost) -> list[Row]:
             Row(
                 "",
                 f"  {name}: p50 / p99, rate",
-                f"{run.p50_ms:.1f} / {run.p99_ms:.1f} ms, {run.per_second:.1f}/s "
+                f"{run.p50_ms:.1f} / {run.p99_ms:.1f} ms, {run.per_second:.1f}/s, "
+                f"users CPU {run.cpu_ms_per_request:.2f} ms/request "
                 f"({len(run.samples_ms)} requests, errors: {dict(run.errors) or 'none'})",
             )
             for name, run in (("refresh", refresh), ("login", login))

@@ -28,6 +28,8 @@ class Latencies:
     #: Status code -> how many answers had it, but for 200.
     errors: Counter[int]
     seconds: float
+    #: CPU the users process spent during the run.
+    cpu_seconds: float
 
     @property
     def p50_ms(self) -> float:
@@ -40,6 +42,11 @@ class Latencies:
     @property
     def per_second(self) -> float:
         return len(self.samples_ms) / self.seconds
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """Steadier than latency on a shared machine: other jobs delay, they don't add CPU."""
+        return self.cpu_seconds * 1000 / len(self.samples_ms)
 
 
 @dataclass(frozen=True)
@@ -96,10 +103,10 @@ async def _run(users: Service, steps: list[Step], seconds: float) -> Latencies:
     limits = httpx.Limits(max_connections=CLIENTS)
     async with httpx.AsyncClient(base_url=users.url, timeout=60, limits=limits) as client:
         deadline = time.monotonic() + seconds
-        began = time.monotonic()
+        began, cpu_before = time.monotonic(), users.cpu_seconds()
         errors = await asyncio.gather(*(_back_to_back(client, s, deadline, samples) for s in steps))
-        elapsed = time.monotonic() - began
-    return Latencies(samples, sum(errors, Counter()), elapsed)
+        elapsed, cpu = time.monotonic() - began, users.cpu_seconds() - cpu_before
+    return Latencies(samples, sum(errors, Counter()), elapsed, cpu)
 
 
 async def _measure(users: Service, emails: list[str], seconds: float) -> SessionCost:

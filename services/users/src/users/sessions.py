@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from flotilla.db import Database, Queries, Transaction
-from users import repository, session_store
+from users import session_store
 from users.refresh_tokens import new_refresh_token, refresh_token_hash
 from users.repository import UserRecord
 
@@ -68,9 +68,8 @@ async def refresh(db: Database, policy: SessionPolicy, presented: str) -> Sessio
 
 
 async def _next_in_family(tx: Queries, policy: SessionPolicy, family_id: uuid.UUID) -> Session:
-    user_id = await session_store.extend_live_family(tx, family_id, days=policy.refresh_token_days)
-    user = None if user_id is None else await repository.get_user(tx, user_id)
-    if user is None or not user.is_active:
+    user = await session_store.extend_live_family(tx, family_id, days=policy.refresh_token_days)
+    if user is None:  # the family is revoked, or the user gone or deactivated
         raise InvalidRefreshTokenError  # rolls back: the presented token stays as it was
     return Session(user, await _add_token(tx, policy, family_id))
 
