@@ -64,16 +64,3 @@ async def authenticated(
             return
         await repository.record_login_failure(tx, key, window_seconds=policy.window_seconds)
     raise IncorrectCredentialsError
-
-
-async def authenticate(
-    db: Database,
-    hasher: PasswordHasher,
-    policy: LockoutPolicy,
-    *,
-    email: str,
-    password: str,
-) -> UserRecord:
-    """The user whose password this is (see :func:`authenticated`)."""
-    async with authenticated(db, hasher, policy, email=email, password=password) as (_, user):
-        return user

@@ -1,10 +1,11 @@
 """Changing the password needs the current one, counts failures and ends every session."""
 
+import asyncio
 from typing import Any
 
 import httpx
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from flotilla.testing.tokens import bearer
 from users.models import login_failures, refresh_families
@@ -168,3 +169,52 @@ async def test_changing_only_the_name_needs_no_password_and_keeps_sessions(
 
     assert response.status_code == 200
     assert (await refresh(client, session["refresh_token"])).status_code == 200
+
+
+async def test_no_login_with_the_old_password_outlives_a_concurrent_change(
+    committing_client: httpx.AsyncClient, database_engine: AsyncEngine
+) -> None:
+    session = await session_for(committing_client, "ada@example.com")
+    async with database_engine.connect() as holder:
+        # Hold the email's login lock, so the requests queue for it in a known order.
+        await holder.execute(select(func.pg_advisory_lock(EMAIL_LOCK)))
+        logins = [
+            asyncio.create_task(login(committing_client, "ada@example.com")) for _ in range(3)
+        ]
+        await waiting_for_locks(holder, 3)
+        change = asyncio.create_task(
+            change_password(
+                committing_client,
+                session["access_token"],
+                password=NEW_PASSWORD,
+                current_password=PASSWORD,
+            )
+        )
+        await waiting_for_locks(holder, 4)
+        await holder.execute(select(func.pg_advisory_unlock(EMAIL_LOCK)))
+        await holder.commit()
+        changed, *answers = await asyncio.gather(change, *logins)
+
+    assert changed.status_code == 200
+    assert [a.status_code for a in answers] == [200] * 3  # they logged in with the old password
+    for answer in answers:
+        assert (await refresh(committing_client, answer.json()["refresh_token"])).status_code == 401
+
+
+EMAIL_LOCK = func.hashtextextended("ada@example.com", 0)
+
+
+async def waiting_for_locks(connection: AsyncConnection, count: int) -> None:
+    """Until ``count`` statements of this database wait for a lock (10 s at most)."""
+    for _ in range(200):
+        waiting = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+        await connection.commit()  # a fresh snapshot of pg_stat_activity next time
+        if waiting == count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{count} statements never waited for a lock")

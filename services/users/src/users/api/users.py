@@ -9,8 +9,7 @@ from flotilla.responses import MALFORMED_BODY, UNAUTHORIZED, error_response
 from users import repository, sessions
 from users.api.errors import LOCKED_OUT, locked_out
 from users.deps import CurrentAdmin, CurrentUser, HasherDep, LockoutPolicyDep
-from users.login import IncorrectCredentialsError, LockedOutError, authenticate
-from users.repository import UserRecord
+from users.login import IncorrectCredentialsError, LockedOutError, authenticated
 from users.schemas import UserOut, UserUpdate
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -48,26 +47,24 @@ async def update_me(
     changes: dict[str, object] = {}
     if "full_name" in body.model_fields_set:
         changes["full_name"] = body.full_name
-    if body.password is None:
+    # The schema makes a password come with current_password.
+    if body.password is None or body.current_password is None:
         updated = await repository.update_user(db, user.id, changes)
         return UserOut.model_validate(updated or user)
-    await _check_current_password(db, hasher, lockout, user, str(body.current_password))
-    changes["hashed_password"] = await hasher.hash(body.password)
-    async with db.transaction() as tx:
-        updated = await repository.update_user(tx, user.id, changes)
-        await sessions.revoke_all(tx, user.id)
-    return UserOut.model_validate(updated or user)
-
-
-async def _check_current_password(
-    db: DatabaseDep, hasher: HasherDep, lockout: LockoutPolicyDep, user: UserRecord, password: str
-) -> None:
+    checked = authenticated(db, hasher, lockout, email=user.email, password=body.current_password)
     try:
-        await authenticate(db, hasher, lockout, email=user.email, password=password)
+        # In the transaction that checked the current password, which holds the
+        # email's login lock: a login racing the change ends before it (and its
+        # session is revoked here) or starts after it (and needs the new password).
+        async with checked as (tx, _):
+            changes["hashed_password"] = await hasher.hash(body.password)
+            updated = await repository.update_user(tx, user.id, changes)
+            await sessions.revoke_all(tx, user.id)
     except LockedOutError as error:
         raise locked_out(error) from None
     except IncorrectCredentialsError:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=CURRENT_PASSWORD_INCORRECT) from None
+    return UserOut.model_validate(updated or user)
 
 
 @router.get("/", responses={**UNAUTHORIZED, 403: {"description": "Not an admin"}})
