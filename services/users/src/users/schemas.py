@@ -48,18 +48,17 @@ class UserOut(BaseModel):
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 (a scheme name, not a secret)
-    #: Seconds the access token stays valid.
-    expires_in: int
-    #: Single use: ``/auth/refresh`` spends it and answers with the next one.
-    refresh_token: str
-    #: Seconds the refresh token stays valid.
-    refresh_expires_in: int
+    expires_in: int = Field(description="Seconds the access token stays valid")
+    refresh_token: str = Field(
+        description="Single use: /api/v1/auth/refresh spends it and answers the next one"
+    )
+    refresh_expires_in: int = Field(description="Seconds the refresh token stays valid")
 
 
 class RefreshTokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    refresh_token: str
+    refresh_token: str = Field(description="A refresh token from /token or /refresh")
 
 
 class Jwks(BaseModel):
