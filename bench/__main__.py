@@ -8,7 +8,8 @@ figure with its target and a pass/miss mark, then the absolute numbers.
 
 1. Gateway hop: GET one item, GET a page, POST an item, direct vs through the gateway.
 2. Items service vs the textbook implementation: GET one item, GET a page.
-3. Login does not stall the users service: ``/healthz`` p99 idle vs under 20 logins.
+3. Login does not stall the users service: ``/healthz`` p99 idle vs under 20 logins;
+   what a session refresh costs next to a login (p50, 20 clients).
 4. Test-suite speed: the cost of the savepoint isolation vs recreating tables per
    test; the wall time of ``nox -s tests-3.11`` with existing virtualenvs.
 5. Footprint: RSS of each service after start and after the load; image sizes.
@@ -31,7 +32,16 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench import footprint, harness, isolation, login_stall, report, speed, test_suite_time
+from bench import (
+    footprint,
+    harness,
+    isolation,
+    login_stall,
+    report,
+    sessions,
+    speed,
+    test_suite_time,
+)
 from bench.harness import Service, say
 from bench.load import CpuClock, Result, median
 from bench.report import Row
@@ -42,7 +52,7 @@ TEXTBOOK_RATIO = 3.0
 LOGIN_P99_RATIO = 5.0
 ISOLATION_RATIO = 10.0
 SERVICES = ("users", "items", "gateway")
-PARTS = ("speed", "login", "isolation", "test-suite")
+PARTS = ("speed", "login", "sessions", "isolation", "test-suite")
 
 
 def machine() -> str:
@@ -224,6 +234,27 @@ def login_rows(stall: login_stall.LoginStall) -> list[Row]:
     ]
 
 
+def session_rows(cost: sessions.SessionCost) -> list[Row]:
+    login, refresh = cost.login, cost.refresh
+    return [
+        Row(
+            "",
+            f"users refresh vs login p50, {sessions.CLIENTS} clients",
+            f"{refresh.p50_ms:.1f} vs {login.p50_ms:.0f} ms",
+        ),
+        *(
+            Row(
+                "",
+                f"  {name}: p50 / p99, rate",
+                f"{run.p50_ms:.1f} / {run.p99_ms:.1f} ms, {run.per_second:.1f}/s, "
+                f"users CPU {run.cpu_ms_per_request:.2f} ms/request "
+                f"({len(run.samples_ms)} requests, errors: {dict(run.errors) or 'none'})",
+            )
+            for name, run in (("refresh", refresh), ("login", login))
+        ),
+    ]
+
+
 def isolation_rows(result: isolation.Isolation | None, suite: float | str | None) -> list[Row]:
     rows = []
     if result is not None:
@@ -289,6 +320,8 @@ Notes
   On a shared machine it varies much less than req/s.
 - Login: each round probes /healthz on the idle service, then while 20 clients log
   in back to back; the ratio is the median over rounds of loaded / idle p99.
+- Sessions: 20 clients, each its own user, log in back to back for the login time,
+  then refresh back to back (each refresh spends the token the last one returned).
 - Test isolation's own cost: a scheme's median time per test minus that of the same
   bodies on a bare session (never committed: pytest, body and queries, no scheme),
   the three interleaved body by body in one pytest run.
@@ -352,6 +385,8 @@ def main() -> None:
             rows += login_rows(stall)
             absolute += [("users /healthz, idle", median(stall.idle))]
             absolute += [("users /healthz, during logins", median(stall.loaded))]
+        if "sessions" not in args.skip:
+            rows += session_rows(sessions.measure(users, emails, seconds=args.login_seconds))
         rss_loaded = footprint.rss(list(services.values()))
         harness.stop(list(services.values()))  # the rest needs the CPU to itself
         if "isolation" not in args.skip:

@@ -91,6 +91,21 @@ async def token_for(client: httpx.AsyncClient, email: str, password: str = PASSW
     return token
 
 
+async def session_for(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> dict[str, Any]:
+    """Register (if needed) and log in; returns the whole token response."""
+    await register(client, email, password)
+    response = await login(client, email, password)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def refresh(client: httpx.AsyncClient, refresh_token: str) -> httpx.Response:
+    return await client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token})
+
+
 async def user_row(db_session: AsyncSession, user_id: int) -> Row[Any] | None:
     """The user's row as stored, read past the API."""
     result = await db_session.execute(select(users).where(users.c.id == user_id))

@@ -3,6 +3,7 @@
 import re
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -127,6 +128,44 @@ async def test_the_merged_document_has_both_services_paths(client: httpx.AsyncCl
     assert "/api/v1/users/me" in document["paths"]
     assert "/api/v1/items/{item_id}" in document["paths"]
     assert "HTTPValidationError" in document["components"]["schemas"]
+
+
+def error_model(document: dict[str, Any], path: str, method: str, status: str) -> str:
+    """The schema name of one documented error answer, as the merged document gives it."""
+    content = document["paths"][path][method]["responses"][status]["content"]
+    ref: str = content["application/json"]["schema"]["$ref"]
+    return ref.rsplit("/", 1)[-1]
+
+
+async def test_the_merged_document_has_the_session_endpoints_with_their_errors(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    refresh_error = error_model(document, "/api/v1/auth/refresh", "post", "401")
+    me_errors = document["paths"]["/api/v1/users/me"]["patch"]["responses"]
+    assert set(document["paths"]["/api/v1/auth/logout"]["post"]["responses"]) >= {"204", "422"}
+    assert set(me_errors) >= {"200", "401", "403", "422", "429"}
+    assert refresh_error == error_model(document, "/api/v1/users/me", "patch", "403")
+    assert document["components"]["schemas"][refresh_error]["required"] == ["detail"]
+
+
+async def test_a_refresh_token_from_login_is_exchanged_through_the_gateway(
+    client: httpx.AsyncClient,
+) -> None:
+    email = unique_email()
+    await bearer_for(client, email)
+    login = await client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+
+    refreshed = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": login.json()["refresh_token"]}
+    )
+
+    assert refreshed.status_code == 200
+    me = await client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"}
+    )
+    assert me.json()["email"] == email
 
 
 async def test_the_merged_document_logs_in_through_the_gateway(

@@ -10,6 +10,7 @@ from users import repository
 from users.login import LockoutPolicy
 from users.passwords import PasswordHasher
 from users.repository import UserRecord
+from users.sessions import SessionPolicy
 from users.tokens import TokenIssuer
 
 
@@ -28,9 +29,15 @@ async def get_lockout_policy(request: Request) -> LockoutPolicy:
     return policy
 
 
+def get_session_policy(request: Request) -> SessionPolicy:
+    policy: SessionPolicy = request.app.state.session_policy
+    return policy
+
+
 HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 TokenIssuerDep = Annotated[TokenIssuer, Depends(get_token_issuer)]
 LockoutPolicyDep = Annotated[LockoutPolicy, Depends(get_lockout_policy)]
+SessionPolicyDep = Annotated[SessionPolicy, Depends(get_session_policy)]
 
 
 async def get_current_user(principal: CurrentPrincipal, db: DatabaseDep) -> UserRecord:

@@ -5,12 +5,15 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    ForeignKey,
     Identity,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    Uuid,
     func,
     text,
 )
@@ -47,4 +50,41 @@ login_failures = Table(
         server_default=func.clock_timestamp(),
     ),
     Index("login_failures_email_time", "email_key", "failed_at"),
+)
+
+#: One login's chain of refresh tokens. Revoking it (logout, reuse, password
+#: change) ends every token in it at once, including one issued concurrently.
+refresh_families = Table(
+    "refresh_families",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "user_id",
+        BigInteger,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    #: When its newest token expires (revoking sets it to now): then the family may be deleted.
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+#: Refresh tokens, stored only as the SHA-256 of the token (the primary key is its index).
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", LargeBinary(32), primary_key=True),
+    Column(
+        "family_id",
+        Uuid,
+        ForeignKey("refresh_families.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    #: Set when the token was exchanged for the next one; presenting it again is reuse.
+    Column("spent_at", DateTime(timezone=True)),
 )

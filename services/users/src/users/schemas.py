@@ -1,9 +1,9 @@
 """Request and response bodies of the users service."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from flotilla.validation import STORABLE
 
@@ -24,6 +24,14 @@ class UserUpdate(BaseModel):
 
     full_name: FullName | None = None
     password: Password | None = None
+    #: Required with ``password``: a stolen access token alone cannot take the account over.
+    current_password: Annotated[str, Field(max_length=1024), STORABLE] | None = None
+
+    @model_validator(mode="after")
+    def _password_needs_the_current_one(self) -> Self:
+        if self.password is not None and self.current_password is None:
+            raise ValueError("current_password is required to change the password")
+        return self
 
 
 class UserOut(BaseModel):
@@ -40,7 +48,17 @@ class UserOut(BaseModel):
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 (a scheme name, not a secret)
-    expires_in: int
+    expires_in: int = Field(description="Seconds the access token stays valid")
+    refresh_token: str = Field(
+        description="Single use: /api/v1/auth/refresh spends it and answers the next one"
+    )
+    refresh_expires_in: int = Field(description="Seconds the refresh token stays valid")
+
+
+class RefreshTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(description="A refresh token from /token or /refresh")
 
 
 class Jwks(BaseModel):

@@ -18,7 +18,13 @@ class UsersSettings(ServiceSettings):
     retired_public_keys: list[str] = Field(default_factory=list)
     #: Where development mode keeps the signing key it generates.
     data_dir: Path = Path(".flotilla/users")
-    access_token_expire_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    #: Access tokens stay valid until they expire, even after a logout: keep them short.
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    #: Each refresh token lives this long from its issue; using it issues the next one.
+    refresh_token_days: int = Field(default=14, ge=1, le=365)
+    #: How often expired and revoked sessions are deleted, and at most how many rows a batch.
+    session_cleanup_interval_seconds: float = Field(default=600, gt=0)
+    session_cleanup_batch_size: int = Field(default=1000, ge=1)
 
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)

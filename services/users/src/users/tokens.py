@@ -1,4 +1,4 @@
-"""Issuing access tokens for authenticated users."""
+"""Issuing tokens: a signed access token next to the session's refresh token."""
 
 import time
 
@@ -6,6 +6,7 @@ from flotilla.auth import ADMIN_ROLE
 from users.keys import SigningKeys
 from users.repository import UserRecord
 from users.schemas import Token
+from users.sessions import Session
 from users.settings import UsersSettings
 
 
@@ -14,9 +15,18 @@ class TokenIssuer:
         self.keys = keys
         self.issuer = settings.token_issuer
         self.audience = settings.token_audience
-        self.lifetime_seconds = settings.access_token_expire_minutes * 60
+        self.lifetime_seconds = settings.access_token_minutes * 60
+        self.refresh_lifetime_seconds = settings.refresh_token_days * 24 * 60 * 60
 
-    def issue(self, user: UserRecord) -> Token:
+    def issue(self, session: Session) -> Token:
+        return Token(
+            access_token=self.access_token(session.user),
+            expires_in=self.lifetime_seconds,
+            refresh_token=session.refresh_token,
+            refresh_expires_in=self.refresh_lifetime_seconds,
+        )
+
+    def access_token(self, user: UserRecord) -> str:
         now = int(time.time())
         claims = {
             "sub": str(user.id),
@@ -26,4 +36,4 @@ class TokenIssuer:
             "aud": self.audience,
             "roles": [ADMIN_ROLE] if user.is_admin else [],
         }
-        return Token(access_token=self.keys.sign(claims), expires_in=self.lifetime_seconds)
+        return self.keys.sign(claims)

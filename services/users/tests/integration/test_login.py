@@ -23,7 +23,8 @@ async def test_the_right_password_gets_a_bearer_token(client: httpx.AsyncClient)
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
-    assert body["expires_in"] == 30 * 60
+    assert body["expires_in"] == 15 * 60
+    assert body["refresh_expires_in"] == 14 * 24 * 60 * 60
     header = jwt.get_unverified_header(body["access_token"])
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert header["alg"] == "EdDSA"
@@ -32,7 +33,7 @@ async def test_the_right_password_gets_a_bearer_token(client: httpx.AsyncClient)
     assert claims["iss"] == "flotilla-users"
     assert claims["aud"] == "flotilla"
     assert claims["roles"] == []
-    assert claims["exp"] - claims["iat"] == 30 * 60
+    assert claims["exp"] - claims["iat"] == 15 * 60
 
 
 async def test_an_admin_token_carries_the_admin_role(

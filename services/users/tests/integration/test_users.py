@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flotilla.testing.tokens import bearer
 from users.models import users
 
-from ..conftest import login, register, token_for, user_row
+from ..conftest import PASSWORD, login, register, token_for, user_row
 
 
 async def make_admin(db_session: AsyncSession, email: str) -> None:
@@ -103,7 +103,9 @@ async def test_patch_me_changes_the_password(client: httpx.AsyncClient) -> None:
     token = await token_for(client, "ada@example.com")
 
     response = await client.patch(
-        "/api/v1/users/me", json={"password": "a brand new secret"}, headers=bearer(token)
+        "/api/v1/users/me",
+        json={"password": "a brand new secret", "current_password": PASSWORD},
+        headers=bearer(token),
     )
 
     assert response.status_code == 200
@@ -112,7 +114,12 @@ async def test_patch_me_changes_the_password(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [{"password": "short"}, {"full_name": "n" * 201}, {"email": "new@example.com"}]
+    "body",
+    [
+        {"password": "short", "current_password": PASSWORD},
+        {"full_name": "n" * 201},
+        {"email": "new@example.com"},
+    ],
 )
 async def test_patch_me_rejects_bad_input(client: httpx.AsyncClient, body: dict[str, str]) -> None:
     token = await token_for(client, "ada@example.com")

@@ -38,9 +38,21 @@ def test_first_admin_comes_from_the_unprefixed_variables(monkeypatch: pytest.Mon
 
 
 def test_service_settings_use_the_users_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("USERS_ACCESS_TOKEN_EXPIRE_MINUTES", "5")
+    monkeypatch.setenv("USERS_ACCESS_TOKEN_MINUTES", "5")
+    monkeypatch.setenv("USERS_REFRESH_TOKEN_DAYS", "2")
 
-    assert UsersSettings().access_token_expire_minutes == 5
+    settings = UsersSettings()
+
+    assert (settings.access_token_minutes, settings.refresh_token_days) == (5, 2)
+
+
+def test_tokens_live_15_minutes_and_14_days_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("USERS_ACCESS_TOKEN_MINUTES", raising=False)
+    monkeypatch.delenv("USERS_REFRESH_TOKEN_DAYS", raising=False)
+
+    settings = UsersSettings()
+
+    assert (settings.access_token_minutes, settings.refresh_token_days) == (15, 14)
 
 
 def test_staging_refuses_development_defaults_one_line_each(

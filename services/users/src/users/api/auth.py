@@ -1,22 +1,23 @@
-"""Registration, login and the public keys that verify tokens."""
+"""Registration, login, sessions and the public keys that verify tokens."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, status
 
 from flotilla.db import DatabaseDep
-from flotilla.responses import MALFORMED_BODY
+from flotilla.responses import MALFORMED_BODY, error_response
 from flotilla.validation import STORABLE
-from users import repository
-from users.deps import HasherDep, LockoutPolicyDep, TokenIssuerDep
-from users.login import IncorrectCredentialsError, LockedOutError, authenticate
-from users.schemas import Jwks, Token, UserCreate, UserOut
+from users import repository, sessions
+from users.api.errors import LOCKED_OUT, locked_out
+from users.deps import HasherDep, LockoutPolicyDep, SessionPolicyDep, TokenIssuerDep
+from users.login import IncorrectCredentialsError, LockedOutError, authenticated
+from users.schemas import Jwks, RefreshTokenIn, Token, UserCreate, UserOut
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 EMAIL_TAKEN = "Email already registered"
 INCORRECT_CREDENTIALS = "Incorrect email or password"
-TOO_MANY_FAILURES = "Too many failed login attempts"
+INVALID_REFRESH_TOKEN = "Invalid refresh token"  # noqa: S105 (an error message)
 
 
 @router.post(
@@ -38,10 +39,7 @@ async def register(body: UserCreate, db: DatabaseDep, hasher: HasherDep) -> User
 
 @router.post(
     "/token",
-    responses={
-        401: {"description": INCORRECT_CREDENTIALS},
-        429: {"description": f"{TOO_MANY_FAILURES}; see Retry-After"},
-    },
+    responses={**error_response(401, INCORRECT_CREDENTIALS), **LOCKED_OUT},
 )
 async def login(
     # STORABLE: a NUL cannot reach the database, where it would be an error, not a 4xx.
@@ -49,25 +47,58 @@ async def login(
     password: Annotated[str, Form(min_length=1, max_length=1024)],
     db: DatabaseDep,
     hasher: HasherDep,
-    policy: LockoutPolicyDep,
+    lockout: LockoutPolicyDep,
+    policy: SessionPolicyDep,
     issuer: TokenIssuerDep,
 ) -> Token:
-    """OAuth2 password flow: form fields ``username`` (the email) and ``password``."""
+    """OAuth2 password flow: form fields ``username`` (the email) and ``password``.
+
+    Starts a session: the answer holds a refresh token next to the access token.
+    """
+    checked = authenticated(db, hasher, lockout, email=username, password=password)
     try:
-        user = await authenticate(db, hasher, policy, email=username, password=password)
+        async with checked as (tx, user):
+            session = await sessions.start(tx, policy, user)
     except LockedOutError as error:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=TOO_MANY_FAILURES,
-            headers={"Retry-After": str(error.retry_after_seconds)},
-        ) from None
+        raise locked_out(error) from None
     except IncorrectCredentialsError:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail=INCORRECT_CREDENTIALS,
             headers={"WWW-Authenticate": "Bearer"},
         ) from None
-    return issuer.issue(user)
+    return issuer.issue(session)
+
+
+@router.post(
+    "/refresh",
+    responses={**MALFORMED_BODY, **error_response(401, INVALID_REFRESH_TOKEN)},
+)
+async def refresh(
+    body: RefreshTokenIn, db: DatabaseDep, policy: SessionPolicyDep, issuer: TokenIssuerDep
+) -> Token:
+    """Spend a refresh token for a new pair of tokens.
+
+    Presenting a spent token again revokes every token of its login.
+    """
+    try:
+        session = await sessions.refresh(db, policy, body.refresh_token)
+    except sessions.InvalidRefreshTokenError:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=INVALID_REFRESH_TOKEN,
+            headers={"WWW-Authenticate": "Bearer"},
+        ) from None
+    return issuer.issue(session)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=MALFORMED_BODY)
+async def logout(body: RefreshTokenIn, db: DatabaseDep) -> None:
+    """Revoke every refresh token of the login; the same answer for an unknown token.
+
+    Access tokens already issued stay valid until they expire.
+    """
+    await sessions.end(db, body.refresh_token)
 
 
 @router.get("/jwks")

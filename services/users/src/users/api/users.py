@@ -6,13 +6,16 @@ from flotilla.auth import forbidden
 from flotilla.db import DatabaseDep, ResourceId
 from flotilla.pagination import Page, PageParamsDep
 from flotilla.responses import MALFORMED_BODY, UNAUTHORIZED, error_response
-from users import repository
-from users.deps import CurrentAdmin, CurrentUser, HasherDep
+from users import repository, sessions
+from users.api.errors import LOCKED_OUT, locked_out
+from users.deps import CurrentAdmin, CurrentUser, HasherDep, LockoutPolicyDep
+from users.login import IncorrectCredentialsError, LockedOutError, authenticated
 from users.schemas import UserOut, UserUpdate
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 USER_NOT_FOUND = "User not found"
+CURRENT_PASSWORD_INCORRECT = "Current password is incorrect"  # noqa: S105 (an error message)
 
 
 @router.get("/me", responses=UNAUTHORIZED)
@@ -20,17 +23,47 @@ async def read_me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.patch("/me", responses={**UNAUTHORIZED, **MALFORMED_BODY})
+@router.patch(
+    "/me",
+    responses={
+        **UNAUTHORIZED,
+        **MALFORMED_BODY,
+        **error_response(403, CURRENT_PASSWORD_INCORRECT),
+        **LOCKED_OUT,
+    },
+)
 async def update_me(
-    body: UserUpdate, user: CurrentUser, db: DatabaseDep, hasher: HasherDep
+    body: UserUpdate,
+    user: CurrentUser,
+    db: DatabaseDep,
+    hasher: HasherDep,
+    lockout: LockoutPolicyDep,
 ) -> UserOut:
-    """Change ``full_name`` and/or ``password``; an omitted field is left as it is."""
+    """Change ``full_name`` and/or ``password``; an omitted field is left as it is.
+
+    A new ``password`` needs ``current_password``, checked like a login (a wrong
+    one counts towards the lockout), and ends every session of the user.
+    """
     changes: dict[str, object] = {}
     if "full_name" in body.model_fields_set:
         changes["full_name"] = body.full_name
-    if body.password is not None:
-        changes["hashed_password"] = await hasher.hash(body.password)
-    updated = await repository.update_user(db, user.id, changes)
+    # The schema makes a password come with current_password.
+    if body.password is None or body.current_password is None:
+        updated = await repository.update_user(db, user.id, changes)
+        return UserOut.model_validate(updated or user)
+    checked = authenticated(db, hasher, lockout, email=user.email, password=body.current_password)
+    try:
+        # In the transaction that checked the current password, which holds the
+        # email's login lock: a login racing the change ends before it (and its
+        # session is revoked here) or starts after it (and needs the new password).
+        async with checked as (tx, _):
+            changes["hashed_password"] = await hasher.hash(body.password)
+            updated = await repository.update_user(tx, user.id, changes)
+            await sessions.revoke_all(tx, user.id)
+    except LockedOutError as error:
+        raise locked_out(error) from None
+    except IncorrectCredentialsError:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=CURRENT_PASSWORD_INCORRECT) from None
     return UserOut.model_validate(updated or user)
 
 
