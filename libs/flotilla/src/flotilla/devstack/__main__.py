@@ -71,7 +71,8 @@ def prepare_databases(server_url: URL, services: list[ServiceSpec]) -> dict[str,
 
 
 def spawn(service: ServiceSpec, database_url: str | None, log_dir: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **service.env}
+    # Each process names itself in its spans, whatever OTEL_SERVICE_NAME the shell holds.
+    env = {**os.environ, "OTEL_SERVICE_NAME": service.name, **service.env}
     if database_url is not None:
         env[f"{service.name.upper()}_DATABASE_URL"] = database_url
     command = [
