@@ -16,6 +16,7 @@ gateway's server span, and carries it to the upstream as ``traceparent``.
 
 import aiohttp
 from opentelemetry.instrumentation.aiohttp_client import create_trace_config
+from yarl import URL
 
 from flotilla import tracing
 from gateway.settings import GatewaySettings
@@ -25,7 +26,13 @@ SKIP_AUTO_HEADERS = frozenset({"Accept", "Accept-Encoding", "User-Agent", "Conte
 
 def trace_configs() -> list[aiohttp.TraceConfig]:
     provider = tracing.tracer_provider()
-    return [] if provider is None else [create_trace_config(tracer_provider=provider)]
+    if provider is None:
+        return []
+    return [create_trace_config(url_filter=redacted_url, tracer_provider=provider)]
+
+
+def redacted_url(url: URL) -> str:
+    return tracing.redacted_url(str(url))
 
 
 def client_timeout(settings: GatewaySettings) -> aiohttp.ClientTimeout:
