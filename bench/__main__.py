@@ -13,6 +13,8 @@ figure with its target and a pass/miss mark, then the absolute numbers.
 4. Test-suite speed: the cost of the savepoint isolation vs recreating tables per
    test; the wall time of ``nox -s tests-3.11`` with existing virtualenvs.
 5. Footprint: RSS of each service after start and after the load; image sizes.
+6. Tracing: items GET-by-id through the gateway with tracing off vs on (every request
+   sampled, spans exported to a local OTLP/HTTP receiver, whose CPU is reported apart).
 
 A benchmark, not a test: it reports, and exits 0 whether targets are met or not.
 """
@@ -41,10 +43,12 @@ from bench import (
     sessions,
     speed,
     test_suite_time,
+    tracing_cost,
 )
-from bench.harness import Service, say
+from bench.harness import REGISTRY, Service, say
 from bench.load import CpuClock, Result, median
 from bench.report import Row
+from flotilla.devstack.services import gateway_upstreams
 
 HOP_RATIO = 0.8
 HOP_ADDED_P50_MS = 2.0
@@ -52,7 +56,7 @@ TEXTBOOK_RATIO = 3.0
 LOGIN_P99_RATIO = 5.0
 ISOLATION_RATIO = 10.0
 SERVICES = ("users", "items", "gateway")
-PARTS = ("speed", "login", "sessions", "isolation", "test-suite")
+PARTS = ("speed", "login", "sessions", "isolation", "test-suite", "tracing")
 
 
 def machine() -> str:
@@ -115,8 +119,7 @@ def start_services(
         "gateway",
         "gateway.main:create_app",
         {
-            "GATEWAY_USERS_URL": users.url,
-            "GATEWAY_ITEMS_URL": items.url,
+            **gateway_upstreams({REGISTRY["users"]: users.url, REGISTRY["items"]: items.url}),
             "GATEWAY_LOG_LEVEL": log_level,
         },
         log_dir,
@@ -322,6 +325,9 @@ Notes
   in back to back; the ratio is the median over rounds of loaded / idle p99.
 - Sessions: 20 clients, each its own user, log in back to back for the login time,
   then refresh back to back (each refresh spends the token the last one returned).
+- Tracing: "off" is the stack of the other parts; "on" a second items and gateway
+  exporting every request's spans (OTLP/HTTP protobuf, batch span processor) to the
+  repo's receiver, a process of its own whose CPU is not counted in the ratio.
 - Test isolation's own cost: a scheme's median time per test minus that of the same
   bodies on a bare session (never committed: pytest, body and queries, no scheme),
   the three interleaved body by body in one pytest run.
@@ -339,11 +345,15 @@ def main() -> None:
     parser.add_argument("--skip", action="append", choices=PARTS, default=[], help="skip a part")
     parser.add_argument("--log-level", default="INFO", help="of the services (INFO: as shipped)")
     args = parser.parse_args()
+    # Where tracing is on is the benchmark's choice, not the shell's.
+    for name in [name for name in os.environ if name.startswith("OTEL_")]:
+        del os.environ[name]
 
     began = time.monotonic()
     described = machine()
     say(described)
     rows: list[Row] = []
+    tracing_rows: list[Row] = []
     absolute: list[tuple[str, Result]] = []
     iso: isolation.Isolation | None = None
     with contextlib.ExitStack() as stack:
@@ -387,6 +397,23 @@ def main() -> None:
             absolute += [("users /healthz, during logins", median(stall.loaded))]
         if "sessions" not in args.skip:
             rows += session_rows(sessions.measure(users, emails, seconds=args.login_seconds))
+        if "tracing" not in args.skip:
+            receiver, *traced = tracing_cost.start_traced(
+                stack, users, items_db, log_dir, args.log_level
+            )
+            off = (services["items"], services["gateway"])
+            cost = tracing_cost.measure(
+                off,
+                (traced[0], traced[1]),
+                receiver,
+                postgres,
+                rounds=args.rounds,
+                seconds=args.seconds,
+            )
+            harness.stop(traced)
+            tracing_rows = tracing_cost.rows(cost)
+            for side, runs in cost.saturated.items():
+                absolute.append((f"{tracing_cost.ENDPOINT}: {side}", median(runs)))
         rss_loaded = footprint.rss(list(services.values()))
         harness.stop(list(services.values()))  # the rest needs the CPU to itself
         if "isolation" not in args.skip:
@@ -394,6 +421,7 @@ def main() -> None:
     suite = None if "test-suite" in args.skip else test_suite_time.measure()
     rows += isolation_rows(iso, suite)
     rows += footprint_rows(rss_started, rss_loaded, footprint.image_sizes(list(SERVICES)))
+    rows += tracing_rows
 
     print()
     print(f"Flotilla benchmarks: {described}")
@@ -406,7 +434,9 @@ def main() -> None:
     print(report.table(rows))
     if absolute:
         print()
-        print(report.absolute(absolute, ["items", "gateway", "textbook", "users", "postgres"]))
+        clocks = ["items", "gateway", "textbook", "users", "postgres"]
+        clocks += ["items-traced", "gateway-traced", tracing_cost.RECEIVER]
+        print(report.absolute(absolute, clocks))
     print()
     print(NOTES)
     sys.stdout.flush()

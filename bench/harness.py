@@ -20,6 +20,7 @@ import psycopg
 from sqlalchemy import create_engine, insert
 from sqlalchemy.engine import URL, make_url
 
+from flotilla.devstack.registry import discover
 from flotilla.migrations import upgrade_to_head
 from flotilla.testing.postgres import DRIVER, EmbeddedServer, create_database, drop_database
 from flotilla.testing.servers import free_port
@@ -30,6 +31,9 @@ START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 SEEDED_ITEMS = 1000
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+#: The services of this checkout, by name.
+REGISTRY = {service.name: service for service in discover()}
 
 
 def say(message: str) -> None:

@@ -39,14 +39,15 @@ def table(rows: Sequence[Row]) -> str:
 def absolute(results: Sequence[tuple[str, Result]], clocks: Sequence[str]) -> str:
     """req/s, latency percentiles and CPU per request, one line per (label, result)."""
     width = max(len(label) for label, _ in results) + 2
-    cpu_headers = "".join(f"{name + ' CPU':>14}" for name in clocks)
+    widths = {name: max(14, len(name) + 6) for name in clocks}
+    cpu_headers = "".join(f"{name + ' CPU':>{widths[name]}}" for name in clocks)
     latency = f"{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
     lines = [f"{'':<{width}}{'req/s':>8}{latency}{cpu_headers}{'errors':>8}"]
     for label, result in results:
         cpu = "".join(
-            f"{result.cpu_ms_per_request[name]:>11.3f} ms"
+            f"{result.cpu_ms_per_request[name]:>{widths[name] - 3}.3f} ms"
             if name in result.cpu_ms_per_request
-            else f"{'':>14}"
+            else f"{'':>{widths[name]}}"
             for name in clocks
         )
         lines.append(

@@ -59,6 +59,9 @@ if [[ $PYTHON_IMAGE == local/* || $POSTGRES_IMAGE == local/* ]]; then
 fi
 command -v nox >/dev/null || { echo "nox is not on PATH (pip install nox uv)" >&2; exit 1; }
 
+log "the opt-in tracing profile is a valid compose file (its Jaeger image needs a registry)"
+OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318 docker compose --profile tracing config --quiet
+
 log "building flotilla/<service>:$FLOTILLA_IMAGE_TAG for every service on $PYTHON_IMAGE"
 nox -s build
 sizes=$(docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' \

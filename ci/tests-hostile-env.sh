@@ -12,12 +12,13 @@ hostile=(
   DATABASE_URL=postgresql+psycopg://nobody:wrong@bogus.invalid:1/none
   ITEMS_JWKS_URL=http://bogus.invalid:1/jwks GATEWAY_JWKS_URL=http://bogus.invalid:1/jwks
   JWKS_URL=http://bogus.invalid:1/jwks
-  GATEWAY_USERS_URL=http://bogus.invalid:1 GATEWAY_ITEMS_URL=http://bogus.invalid:1
+  'GATEWAY_UPSTREAMS__ITEMS={"url":"http://bogus.invalid:1","routes":["/api/v1/bogus"]}'
   FIRST_ADMIN_EMAIL=root@example.com FIRST_ADMIN_PASSWORD=hostile-admin-password
   USERS_FIRST_ADMIN_EMAIL=root@example.com USERS_FIRST_ADMIN_PASSWORD=hostile-admin-password
 )
 dotenvs=()
-for package in libs/flotilla services/users services/items services/gateway; do
+for package in libs/flotilla services/*/; do
+  package=${package%/}
   if [[ ! -e "$package/.env" ]]; then
     printf '%s\n' "${hostile[@]}" > "$package/.env"
     dotenvs+=("$package/.env")

@@ -8,10 +8,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.telemetry import TelemetryConfig
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
+from flotilla import tracing
 from flotilla.auth import JwksClient, TokenVerifier
 from flotilla.conformance import ConformanceMiddleware
 from flotilla.db import Database, install_database_error_handler
@@ -27,12 +27,6 @@ from flotilla.server import HeaderLimits
 from flotilla.settings import ServiceSettings
 
 ServiceLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-NO_OPENTELEMETRY: TelemetryConfig = {
-    "tracing": False,
-    "metrics": False,
-    "logs": False,
-    "operation_spans": False,
-}
 
 
 def freeze_startup_objects() -> None:
@@ -70,6 +64,12 @@ def create_service_app(
     title: str | None = None,
 ) -> FastAPI:
     configure_logging(name, settings.log_level)
+    traced = tracing.start(name)
+    if traced:
+        if database is not None:
+            tracing.instrument_engine(database.engine)
+        if token_verifier is not None and isinstance(token_verifier.keys, JwksClient):
+            tracing.instrument_http_client(token_verifier.keys.http_client)
     checks = dict(readiness_checks or {})
     if database is not None:
         checks.setdefault("database", database.ping)
@@ -86,10 +86,12 @@ def create_service_app(
                 await database.dispose()
             if token_verifier is not None and isinstance(token_verifier.keys, JwksClient):
                 await token_verifier.keys.aclose()
+            if traced:
+                tracing.flush()
 
     # No slash redirects: collection paths answer with and without the slash.
-    # Observability is the Prometheus metrics and JSON logs below; FastAPI's own
-    # OpenTelemetry hooks stay off (unconfigured, they still cost ~10 µs a request).
+    # FastAPI's OpenTelemetry hooks make the server spans when tracing is on, and
+    # stay off otherwise (unconfigured, they still cost ~10 µs a request).
     # /docs and /redoc load Swagger UI and ReDoc from the app itself, not from CDNs.
     app = FastAPIOffline(
         title=title or name,
@@ -97,7 +99,7 @@ def create_service_app(
         description=description,
         lifespan=app_lifespan,
         redirect_slashes=False,
-        telemetry=NO_OPENTELEMETRY,
+        telemetry=tracing.telemetry_config(),
     )
     app.openapi = exact_openapi(app, settings.token_url)  # type: ignore[method-assign]
     app.state.settings = settings

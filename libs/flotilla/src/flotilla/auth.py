@@ -99,7 +99,7 @@ class JwksClient:
         refetch_interval_seconds: float = 10.0,
     ) -> None:
         self.url = url
-        self._client = client
+        self.http_client = client
         self._cache_seconds = cache_seconds
         self._refetch_interval = refetch_interval_seconds
         self._keys: dict[str, jwt.PyJWK] = {}
@@ -107,7 +107,7 @@ class JwksClient:
         self._lock = asyncio.Lock()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self.http_client.aclose()
 
     async def key_for(self, kid: str) -> jwt.PyJWK:
         if self._is_stale():
@@ -131,7 +131,7 @@ class JwksClient:
             if self._age() < only_if_older_than:
                 return  # another request refreshed while we waited
             try:
-                response = await self._client.get(self.url)
+                response = await self.http_client.get(self.url)
                 response.raise_for_status()
                 self._keys = parse_jwks(response.json())
             except (httpx.HTTPError, ValueError) as error:

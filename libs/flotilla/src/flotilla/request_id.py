@@ -3,12 +3,14 @@
 A pure ASGI middleware (no ``BaseHTTPMiddleware``: it costs throughput and
 breaks streaming) stores the id in a context variable, so every log line
 written while serving the request carries it, and echoes it on the response.
+When tracing is on, the request's server span records it too.
 """
 
 import re
 import uuid
 from contextvars import ContextVar
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -18,6 +20,8 @@ _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 #: Where the id is also kept in the ASGI scope, for handlers outside the middleware
 #: (Starlette's outermost error handler runs after the middleware has returned).
 SCOPE_KEY = "flotilla.request_id"
+#: The span attribute that holds the request id.
+SPAN_ATTRIBUTE = "flotilla.request_id"
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -47,6 +51,9 @@ class RequestIdMiddleware:
                 break
         request_id = accept_or_generate(inbound)
         scope[SCOPE_KEY] = request_id
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attribute(SPAN_ATTRIBUTE, request_id)
         token = request_id_var.set(request_id)
         encoded = request_id.encode("latin-1")
 

@@ -9,13 +9,30 @@ A proxy's client must not act on its own: no cookie jar (one client's cookies
 would be sent on everyone's requests), no redirects followed, no decompression
 (the body and its ``Content-Encoding`` pass through untouched), no default
 ``User-Agent``/``Accept*``/``Content-Type`` added to what the client sent.
+
+When tracing is on, each upstream request gets a client span, child of the
+gateway's server span, and carries it to the upstream as ``traceparent``.
 """
 
 import aiohttp
+from opentelemetry.instrumentation.aiohttp_client import create_trace_config
+from yarl import URL
 
+from flotilla import tracing
 from gateway.settings import GatewaySettings
 
 SKIP_AUTO_HEADERS = frozenset({"Accept", "Accept-Encoding", "User-Agent", "Content-Type"})
+
+
+def trace_configs() -> list[aiohttp.TraceConfig]:
+    provider = tracing.tracer_provider()
+    if provider is None:
+        return []
+    return [create_trace_config(url_filter=redacted_url, tracer_provider=provider)]
+
+
+def redacted_url(url: URL) -> str:
+    return tracing.redacted_url(str(url))
 
 
 def client_timeout(settings: GatewaySettings) -> aiohttp.ClientTimeout:
@@ -52,6 +69,7 @@ class UpstreamClient:
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
             skip_auto_headers=SKIP_AUTO_HEADERS,
+            trace_configs=trace_configs(),
         )
 
     async def close(self) -> None:

@@ -43,25 +43,46 @@ def migrated_database(server_url: URL, service: str) -> tuple[str, str]:
     return name, url
 
 
-@pytest.fixture(scope="session")
-def users_url(postgres_server_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    name, database_url = migrated_database(postgres_server_url, "users")
+def users_settings(database_url: str, data_dir: Path) -> UsersSettings:
     signing_key = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    settings = settings_for_test(
+    return settings_for_test(
         UsersSettings,
         environment=Environment.TEST,
         database_url=database_url,
         signing_key=signing_key.decode(),
-        data_dir=tmp_path_factory.mktemp("users"),
+        data_dir=data_dir,
         # Argon2 at its cheapest: these tests are about the gateway.
         password_hash_memory_kib=1024,
         password_hash_time_cost=1,
         password_hash_parallelism=1,
     )
+
+
+def items_settings(database_url: str, users_url: str) -> ItemsSettings:
+    return settings_for_test(
+        ItemsSettings,
+        environment=Environment.TEST,
+        database_url=database_url,
+        jwks_url=f"{users_url}/api/v1/auth/jwks",
+    )
+
+
+def gateway_settings(users_url: str, items_url: str) -> GatewaySettings:
+    return settings_for_test(
+        GatewaySettings,
+        environment=Environment.TEST,
+        upstreams=contract_upstreams(users_url, items_url),
+    )
+
+
+@pytest.fixture(scope="session")
+def users_url(postgres_server_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    name, database_url = migrated_database(postgres_server_url, "users")
+    settings = users_settings(database_url, tmp_path_factory.mktemp("users"))
     with serve_in_thread(create_users(settings)) as url:
         yield url
     drop_database(postgres_server_url, name)
@@ -70,25 +91,14 @@ def users_url(postgres_server_url: URL, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="session")
 def items_url(postgres_server_url: URL, users_url: str) -> Iterator[str]:
     name, database_url = migrated_database(postgres_server_url, "items")
-    settings = settings_for_test(
-        ItemsSettings,
-        environment=Environment.TEST,
-        database_url=database_url,
-        jwks_url=f"{users_url}/api/v1/auth/jwks",
-    )
-    with serve_in_thread(create_items(settings)) as url:
+    with serve_in_thread(create_items(items_settings(database_url, users_url))) as url:
         yield url
     drop_database(postgres_server_url, name)
 
 
 @pytest.fixture(scope="session")
 def gateway_url(users_url: str, items_url: str) -> Iterator[str]:
-    settings = settings_for_test(
-        GatewaySettings,
-        environment=Environment.TEST,
-        upstreams=contract_upstreams(users_url, items_url),
-    )
-    with serve_in_thread(create_gateway(settings)) as url:
+    with serve_in_thread(create_gateway(gateway_settings(users_url, items_url))) as url:
         yield url
 
 

@@ -93,7 +93,8 @@ def stop_leftovers(services: list[ServiceSpec], run_dir: Path) -> None:
 
 
 def spawn(service: ServiceSpec, database_url: str | None, log_dir: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **service.env}
+    # Each process names itself in its spans, whatever OTEL_SERVICE_NAME the shell holds.
+    env = {**os.environ, "OTEL_SERVICE_NAME": service.name, **service.env}
     if database_url is not None:
         env[f"{service.service.env_prefix}DATABASE_URL"] = database_url
     command = [

@@ -1,6 +1,7 @@
 """What the dev stack runs: every registered service, its port, database and environment."""
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,13 +29,13 @@ class ServiceSpec:
         return self.service.url
 
 
-def gateway_upstreams(upstreams: list[Service]) -> dict[str, str]:
-    """The gateway's settings for these upstreams: one variable each."""
+def gateway_upstreams(urls: Mapping[Service, str]) -> dict[str, str]:
+    """The gateway's settings for these upstreams, at these URLs: one variable each."""
     return {
         f"GATEWAY_UPSTREAMS__{upstream.package.upper()}": json.dumps(
-            {"url": upstream.url, "routes": list(upstream.routes)}
+            {"url": url, "routes": list(upstream.routes)}
         )
-        for upstream in upstreams
+        for upstream, url in urls.items()
     }
 
 
@@ -50,6 +51,6 @@ def stack(data_dir: Path, services: list[Service] | None = None) -> list[Service
         if issuer is not None and service is not issuer:
             env[f"{prefix}JWKS_URL"] = f"{issuer.url}{AUTH_ROUTE}/jwks"
         if service.is_gateway:
-            env |= gateway_upstreams(upstreams)
+            env |= gateway_upstreams({upstream: upstream.url for upstream in upstreams})
         specs.append(ServiceSpec(service, env))
     return specs

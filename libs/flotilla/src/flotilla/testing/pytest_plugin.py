@@ -19,10 +19,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
+from flotilla import tracing
 from flotilla.db import BoundDatabase, Database, get_database
 from flotilla.devstack.registry import discover
 from flotilla.migrations import upgrade_to_head
@@ -42,6 +45,13 @@ AppFactory = Callable[[Any], FastAPI]
 _URL_KEY = "flotilla_server_url"
 _TEMPLATE_KEY = "flotilla_template"
 _DESCRIPTION_KEY = "flotilla_provider"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests never see the developer's OpenTelemetry variables: tracing is off unless a test
+    asks for ``span_exporter``."""
+    for name in [name for name in os.environ if name.startswith("OTEL_")]:
+        del os.environ[name]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -303,3 +313,16 @@ async def truncate_all_tables(engine: AsyncEngine) -> None:
             # The names come quoted from the catalog, not from user input.
             statement = f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
             await connection.execute(text(statement))
+
+
+@pytest.fixture
+def span_exporter() -> Iterator[InMemorySpanExporter]:
+    """Tracing on for the apps the test creates; every finished span kept in memory.
+
+    Create the app after this fixture (depend on it), so the app is traced.
+    """
+    exporter = InMemorySpanExporter()
+    provider = tracing.build_provider("flotilla-tests", SimpleSpanProcessor(exporter))
+    with tracing.tracing_with(provider):
+        yield exporter
+    provider.shutdown()
