@@ -233,7 +233,7 @@ _bearer = OAuth2PasswordBearer(
 async def get_principal(
     request: Request, token: Annotated[str | None, Depends(_bearer)]
 ) -> Principal:
-    if token is None:
+    if not token:  # no Authorization header, another scheme, or "Bearer" alone
         raise unauthorized(NOT_AUTHENTICATED)
     verifier: TokenVerifier = request.app.state.token_verifier
     try:

@@ -178,10 +178,11 @@ class TestAuthentication:
         assert response.json() == {"detail": "Not authenticated"}
         assert response.headers["WWW-Authenticate"] == "Bearer"
 
-    async def test_a_non_bearer_scheme_is_401_not_authenticated(
-        self, client: httpx.AsyncClient
+    @pytest.mark.parametrize("authorization", ["Basic dTpw", "Bearer", "Bearer ", "Token abc"])
+    async def test_no_bearer_token_is_401_not_authenticated(
+        self, client: httpx.AsyncClient, authorization: str
     ) -> None:
-        response = await client.get("/whoami", headers={"Authorization": "Basic dTpw"})
+        response = await client.get("/whoami", headers={"Authorization": authorization})
 
         assert response.status_code == 401
         assert response.json() == {"detail": "Not authenticated"}
