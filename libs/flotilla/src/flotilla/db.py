@@ -11,7 +11,11 @@ Every statement runs through SQLAlchemy's documented execution path
 (``AsyncConnection.execute``): its defaults, ``onupdate`` values, type
 conversions, engine options, events and compiled-statement cache all apply.
 A statement built on every call is still compiled once: SQLAlchemy caches the
-compiled form by the statement's structure, not by the object.
+compiled form by the statement's structure, not by the object. Building it is
+work of its own, though (a :func:`page_query` takes about a millisecond), so a
+statement a route runs on every request is best built once, with ``bindparam``
+for its values, as a module constant or per combination of filters
+(``functools.cache``); ``docs/benchmarks.md`` has the figures.
 
 - Statements outside a transaction run in autocommit: a read is one round
   trip, with no ``BEGIN``/``ROLLBACK`` around it, and a single

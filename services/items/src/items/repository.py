@@ -5,13 +5,14 @@ routes need no explicit transaction, and a write is acknowledged only once
 Postgres has committed it.
 """
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from flotilla.db import Queries, page_query
+from flotilla.db import PageQuery, Queries, page_query
 from flotilla.pagination import PageParams
 from items.models import items
 
@@ -59,18 +60,27 @@ async def get_item(db: Queries, item_id: int) -> ItemRecord | None:
     return await db.fetch_one(_BY_ID, {"id": item_id}, model=ItemRecord)
 
 
+@functools.cache
+def _page(by_name: bool, by_owner: bool) -> PageQuery:
+    """The page-and-total statement for one combination of filters, built once."""
+    statement = select(items)
+    if by_name:
+        statement = statement.where(items.c.name.ilike(bindparam("pattern"), escape=LIKE_ESCAPE))
+    if by_owner:
+        statement = statement.where(items.c.owner_id == bindparam("owner_id"))
+    return page_query(statement, items.c.id)
+
+
 async def list_items(
     db: Queries, page: PageParams, *, q: str | None = None, owner_id: int | None = None
 ) -> tuple[list[ItemRecord], int]:
     """One page ordered by id, and how many items match in total (one round trip)."""
-    statement = select(items)
+    params: dict[str, object] = {"skip": page.skip, "limit": page.limit}
     if q:
-        pattern = f"%{escape_like(q)}%"
-        statement = statement.where(items.c.name.ilike(pattern, escape=LIKE_ESCAPE))
+        params["pattern"] = f"%{escape_like(q)}%"
     if owner_id is not None:
-        statement = statement.where(items.c.owner_id == owner_id)
-    params = {"skip": page.skip, "limit": page.limit}
-    return await db.fetch_page(page_query(statement, items.c.id), params, model=ItemRecord)
+        params["owner_id"] = owner_id
+    return await db.fetch_page(_page(bool(q), owner_id is not None), params, model=ItemRecord)
 
 
 async def update_item(db: Queries, item_id: int, values: Mapping[str, object]) -> ItemRecord | None:
