@@ -20,6 +20,7 @@ from flotilla.logging import configure_logging
 from flotilla.metrics import MetricsMiddleware, RequestMetrics
 from flotilla.request_id import RequestIdMiddleware
 from flotilla.settings import ServiceSettings
+from flotilla.shutdown import GracefulShutdown
 
 ServiceLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 NO_OPENTELEMETRY: TelemetryConfig = {
@@ -65,11 +66,13 @@ def create_service_app(
 ) -> FastAPI:
     configure_logging(name, settings.log_level)
     checks = dict(readiness_checks or {})
+    shutdown = GracefulShutdown(settings.drain_seconds)
     if database is not None:
         checks.setdefault("database", database.ping)
 
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        shutdown.install()
         try:
             async with lifespan(app) if lifespan else contextlib.nullcontext():
                 if settings.gc_freeze_after_startup:
@@ -97,7 +100,7 @@ def create_service_app(
     app.state.token_verifier = token_verifier
 
     metrics = RequestMetrics(CollectorRegistry())
-    app.include_router(operations_router(checks, metrics))
+    app.include_router(operations_router(checks, metrics, draining=lambda: shutdown.draining))
     for router in routers:
         app.include_router(router)
 

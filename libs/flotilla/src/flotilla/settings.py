@@ -8,7 +8,7 @@ whole stack without collisions.
 from enum import StrEnum
 from typing import Self
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -53,6 +53,9 @@ class ServiceSettings(BaseSettings):
     #: Exempt what start-up built from the cyclic garbage collector (``gc.freeze``):
     #: fewer objects for every full collection to walk (``docs/benchmarks.md``).
     gc_freeze_after_startup: bool = True
+    #: On SIGTERM, keep serving this long with ``/readyz`` at 503 before shutting down, so
+    #: load balancers stop choosing this replica first (``flotilla.shutdown``).
+    drain_seconds: float = Field(default=5.0, ge=0)
 
     @property
     def is_production(self) -> bool:

@@ -1,5 +1,7 @@
 """The gateway app: ``uvicorn --factory gateway.main:create_app``."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,6 +10,7 @@ from starlette.middleware import Middleware
 
 from flotilla.app import create_service_app
 from gateway import __version__
+from gateway.balancer import Balancer, Resolver, readyz_probe, system_resolver
 from gateway.client import UpstreamClient
 from gateway.docs import UpstreamDocs, serve_merged_openapi
 from gateway.proxy import Proxy, ProxyMiddleware
@@ -16,17 +19,31 @@ from gateway.routing import RouteTable
 from gateway.settings import GatewaySettings
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+def create_app(
+    settings: GatewaySettings | None = None, *, resolver: Resolver = system_resolver
+) -> FastAPI:
+    """``resolver`` turns an upstream's host name into its addresses (tests pass a fake)."""
     settings = settings or GatewaySettings()
     client = UpstreamClient(settings)
     routes = RouteTable(settings.routes, settings.upstreams)
+    balancer = Balancer(
+        settings.upstreams,
+        resolver=resolver,
+        probe=readyz_probe(lambda: client.session, settings.probe_timeout_seconds),
+        refresh_seconds=settings.upstream_refresh_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await client.open()
+        await balancer.refresh_all()  # the first requests already find their addresses
+        refreshing = asyncio.create_task(balancer.run())
         try:
             yield
         finally:
+            refreshing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refreshing
             await client.close()
 
     app = create_service_app(
@@ -35,9 +52,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="The single public entry point: routing, limits, merged docs.",
         settings=settings,
         routers=[],
-        readiness_checks=upstream_readiness_checks(
-            client, settings.upstreams, timeout_seconds=settings.probe_timeout_seconds
-        ),
+        readiness_checks=upstream_readiness_checks(balancer),
         lifespan=lifespan,
     )
     docs = UpstreamDocs(
@@ -49,6 +64,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     serve_merged_openapi(app, docs, routes)
     # Innermost (appended, where add_middleware would put it outermost): proxied
     # requests still pass the shared request-id, metrics and headers middleware.
-    proxy = Proxy(client, max_body_bytes=settings.max_body_bytes)
+    proxy = Proxy(client, balancer, max_body_bytes=settings.max_body_bytes)
     app.user_middleware.append(Middleware(ProxyMiddleware, routes=routes, proxy=proxy))
     return app

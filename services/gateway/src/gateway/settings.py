@@ -44,6 +44,9 @@ class GatewaySettings(ServiceSettings):
     #: Request bodies larger than this are refused with 413 before forwarding.
     max_body_bytes: int = Field(default=1024 * 1024, ge=0)
 
+    #: How often each upstream's name is resolved again and its addresses' ``/readyz``
+    #: asked; requests are spread over the ready addresses (``gateway.balancer``).
+    upstream_refresh_seconds: float = Field(default=1.0, gt=0)
     #: Readiness probes and OpenAPI fetches to the upstreams.
     probe_timeout_seconds: float = Field(default=2.0, gt=0)
     #: How long a fetched upstream OpenAPI document is reused.

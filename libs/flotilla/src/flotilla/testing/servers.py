@@ -18,10 +18,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: ASGIApp, *, port: int | None = None) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 until the block ends; yields its base URL."""
+def serve_in_thread(
+    app: ASGIApp, *, port: int | None = None, host: str = "127.0.0.1"
+) -> Iterator[str]:
+    """Serve ``app`` on ``host`` (a loopback address) until the block ends; yields its base URL."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -31,7 +33,7 @@ def serve_in_thread(app: ASGIApp, *, port: int | None = None) -> Iterator[str]:
             raise RuntimeError(f"test server on port {port} did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
