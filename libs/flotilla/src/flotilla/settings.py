@@ -54,8 +54,10 @@ class ServiceSettings(BaseSettings):
     #: fewer objects for every full collection to walk (``docs/benchmarks.md``).
     gc_freeze_after_startup: bool = True
     #: On SIGTERM, keep serving this long with ``/readyz`` at 503 before shutting down, so
-    #: load balancers stop choosing this replica first (``flotilla.shutdown``).
-    drain_seconds: float = Field(default=5.0, ge=0)
+    #: load balancers stop choosing this replica first (``flotilla.shutdown``). Off by
+    #: default (a lone process has no one to drain from); the compose file, the Swarm stack
+    #: and the Kubernetes manifests set it.
+    drain_seconds: float = Field(default=0.0, ge=0)
 
     @property
     def is_production(self) -> bool:
