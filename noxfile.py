@@ -171,6 +171,22 @@ def manifests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHONS[0])
+def swarm(session: nox.Session) -> None:
+    """The stack on a single-node Docker Swarm: ``nox -s swarm -- up``, ``-- e2e``, ``-- down``.
+
+    ``up`` builds the images, deploys the stack ``flotilla`` (2 users and 2 items replicas)
+    and waits for every replica; ``e2e`` runs tests_e2e and the rolling-update load test
+    against it; ``down`` removes it and leaves a swarm ``up`` created (deploy/swarm/).
+    """
+    install(session)
+    if len(session.posargs) != 1:
+        session.error("usage: nox -s swarm -- up|e2e|down")
+    session.run(
+        "python", "-m", "deploy.swarm", *session.posargs, env={"FLOTILLA_IMAGE_TAG": image_tag()}
+    )
+
+
+@nox.session(python=PYTHONS[0])
 def fuzz(session: nox.Session) -> None:
     """Schemathesis on users', items' and the gateway's OpenAPI documents, signed in.
 
