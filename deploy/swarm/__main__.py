@@ -6,7 +6,8 @@ down  remove the stack, its volumes, and the swarm if ``up`` created it
 e2e   tests_e2e against the stack, then the rolling-update load test (deploy/swarm/rolling.py)
 
 Environment: GATEWAY_PORT (8000), FLOTILLA_IMAGE_TAG (set by nox), PYTHON_IMAGE and
-POSTGRES_IMAGE (the base images; the official ones by default), DOCKER_BUILD_NETWORK.
+POSTGRES_IMAGE (the base images; the official ones by default), DOCKER_BUILD_NETWORK,
+FIRST_ADMIN_EMAIL and FIRST_ADMIN_PASSWORD (the admin seeded, and the one tests_e2e uses).
 """
 
 import json
@@ -26,6 +27,15 @@ CREATED_SWARM = STATE_DIR / "created-swarm"
 STACK = "flotilla"
 REPLICAS = {"users": 2, "items": 2}
 UP_TIMEOUT_SECONDS = 300
+DEFAULT_ADMIN = {
+    "FIRST_ADMIN_EMAIL": "swarm-admin@example.com",
+    "FIRST_ADMIN_PASSWORD": "swarm-admin-password",
+}
+
+
+def environment() -> dict[str, str]:
+    """This process's environment, with the seeded admin's defaults."""
+    return {**DEFAULT_ADMIN, **{k: v for k, v in os.environ.items() if v}}
 
 
 def say(message: str) -> None:
@@ -38,6 +48,7 @@ def docker(*args: str, capture: bool = False) -> str:
         check=True,
         text=True,
         stdout=subprocess.PIPE if capture else None,
+        env=environment(),
     )
     return result.stdout or ""
 
@@ -97,13 +108,37 @@ def converged(replicas: str) -> bool:
     return running == wanted and wanted != "0"
 
 
+def update_states() -> set[str]:
+    """The services' rolling-update states (``updating``, ``completed``, ...), if any."""
+    names = list(service_states())
+    if not names:
+        return set()
+    listing = docker(
+        "service",
+        "inspect",
+        "--format",
+        "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}",
+        *names,
+        capture=True,
+    )
+    return {state for state in listing.split() if state}
+
+
 def wait_until_ready() -> None:
-    """Every job completed and every replica running (Swarm counts a task with a health check
-    as running only once it is healthy), then the gateway ready."""
+    """No update in progress, every job completed and every replica running (Swarm counts a
+    task with a health check as running only once it is healthy), then the gateway ready."""
     deadline = time.monotonic() + UP_TIMEOUT_SECONDS
+    time.sleep(3)  # the deploy's updates begin
     while True:
         states = service_states()
-        if states and all(converged(replicas) for replicas in states.values()):
+        updates = update_states()
+        if updates & {"rollback_started", "rollback_completed", "paused", "rollback_paused"}:
+            raise SystemExit(f"an update failed and was rolled back: {sorted(updates)}")
+        if (
+            states
+            and all(converged(replicas) for replicas in states.values())
+            and not updates & {"updating"}
+        ):
             break
         if time.monotonic() > deadline:
             docker("service", "ls", "--filter", f"label=com.docker.stack.namespace={STACK}")
@@ -174,7 +209,7 @@ def e2e() -> None:
     from deploy.swarm import rolling
 
     env = {
-        **os.environ,
+        **environment(),
         "GATEWAY_URL": gateway_url(),
         "E2E_STOP_ITEMS": f"docker service scale --detach {STACK}_items=0",
     }
