@@ -184,12 +184,16 @@ def down() -> None:
     if service_states_or_none() is not None:
         docker("stack", "rm", STACK)
     deadline = time.monotonic() + 120
-    while docker("ps", "--all", "--quiet", "--filter", label, capture=True).strip() or (
+    while docker("ps", "--quiet", "--filter", label, capture=True).strip() or (
         docker("network", "ls", "--quiet", "--filter", label, capture=True).strip()
     ):
         if time.monotonic() > deadline:
             raise SystemExit("the stack's containers or networks did not go away")
         time.sleep(1)
+    # Swarm leaves the containers of finished job tasks (the migrations) behind.
+    exited = docker("ps", "--all", "--quiet", "--filter", label, capture=True).split()
+    if exited:
+        docker("rm", "--force", *exited, capture=True)
     volumes = docker("volume", "ls", "--quiet", "--filter", label, capture=True).split()
     if volumes:
         docker("volume", "rm", *volumes)
