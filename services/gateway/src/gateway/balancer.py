@@ -31,8 +31,18 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 ReadinessProbe = Callable[[URL, str], Awaitable[bool]]
 
 
+#: "No such name": every replica is gone (Swarm and a headless Service drop the name).
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
 async def system_resolver(host: str, port: int) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    """Every address of ``host``; none when the name does not exist (other failures raise)."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        if error.errno in _NO_SUCH_NAME:
+            return []
+        raise
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -77,7 +87,8 @@ class UpstreamAddresses:
         return pool[0] if pool else None
 
     def refused(self, address: str) -> None:
-        """Stop choosing an address that refused a connection, until it is ready again."""
+        """Stop choosing an address that refused (or timed out) a connection until it is ready
+        again."""
         if address in self.ready:
             self.ready = [a for a in self.ready if a != address]
             logger.warning("upstream %s: %s refused a connection", self.name, address)

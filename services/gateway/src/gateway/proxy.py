@@ -89,17 +89,22 @@ class Exchange:
     started: bool = False
 
 
+def never_connected(error: Exception) -> bool:
+    return isinstance(error, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+
+
 def may_send_again(method: str, error: Exception, body: RequestBody | None) -> bool:
     """Whether a failed attempt may be repeated on another address.
 
-    A refused or failed connect (``ClientConnectorError``) provably sent
-    nothing, so any request may go again. A connection that broke before a
-    response began may have delivered the request: only an idempotent one is
-    repeated. A body goes again only if it can be sent in full again.
+    A refused, failed or timed-out connect (``ClientConnectorError``,
+    ``ConnectionTimeoutError``) provably sent nothing, so any request may go
+    again. A connection that broke before a response began may have delivered
+    the request: only an idempotent one is repeated. A body goes again only if
+    it can be sent in full again.
     """
     if body is not None and not body.can_be_sent_again:
         return False
-    if isinstance(error, aiohttp.ClientConnectorError):
+    if never_connected(error):
         return True
     connection_broke = isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
     return connection_broke and method in IDEMPOTENT_METHODS
@@ -159,7 +164,7 @@ class Proxy:
                 await self._exchange(addresses, address, scope, head, body, send, exchange)
                 return
             except (aiohttp.ClientError, TimeoutError) as error:
-                if isinstance(error, aiohttp.ClientConnectorError):
+                if never_connected(error):
                     addresses.refused(address)
                 retry_on = None
                 if not (retried or exchange.started) and may_send_again(method, error, body):
