@@ -98,9 +98,15 @@ class Recorder:
 
 
 async def one_request(
-    client: httpx.AsyncClient, kind: str, token: str, email: str, read_id: int, rec: Recorder
+    client: httpx.AsyncClient,
+    kind: str,
+    token: str,
+    email: str,
+    read_id: int,
+    rec: Recorder,
+    phase: str,
 ) -> None:
-    phase = rec.phase
+    """One request of the mix, counted in ``phase``: the one it was sent in."""
     try:
         if kind == "read":
             response = await client.get(f"/api/v1/items/{read_id}")
@@ -138,12 +144,12 @@ async def generate_load(
     next_at = time.monotonic()
     rng = random.Random(18)  # noqa: S311 (a load mix, not cryptography)
 
-    async def run(kind: str) -> None:
+    async def run(kind: str, phase: str) -> None:
         async with in_flight:
-            await one_request(client, kind, token, email, read_id, rec)
+            await one_request(client, kind, token, email, read_id, rec, phase)
 
     while not stop.is_set():
-        task = asyncio.create_task(run(rng.choice(kinds)))
+        task = asyncio.create_task(run(rng.choice(kinds), rec.phase))
         pending.add(task)
         task.add_done_callback(pending.discard)
         next_at += interval
