@@ -12,6 +12,7 @@ Before the load: requests spread over the items replicas (each task's own
 """
 
 import asyncio
+import itertools
 import random
 import re
 import subprocess
@@ -29,6 +30,8 @@ MIX = [("read", 79), ("create", 20), ("login", 1)]
 #: A request without an answer in this time counts as failed (logins hash a password on a
 #: shared 2-core machine: seconds, not milliseconds, when it is busy).
 TIMEOUT_SECONDS = 30
+#: Logins rotate over this many users: one user's logins would contend for one row.
+LOGIN_USERS = 10
 EXPECTED = {"read": 200, "create": 201, "login": 200}
 PASSWORD = "rolling-update-password"  # noqa: S105 (a throwaway test user's)
 #: The phases whose target is zero failed requests.
@@ -109,7 +112,7 @@ async def one_request(
     rec: Recorder,
     phase: str,
 ) -> None:
-    """One request of the mix, counted in ``phase``: the one it was sent in."""
+    """Counted in ``phase``, the one it was sent in; a login signs ``email`` in."""
     try:
         if kind == "read":
             response = await client.get(f"/api/v1/items/{read_id}")
@@ -135,7 +138,7 @@ async def one_request(
 async def generate_load(
     client: httpx.AsyncClient,
     token: str,
-    email: str,
+    emails: list[str],
     read_id: int,
     rec: Recorder,
     stop: asyncio.Event,
@@ -147,12 +150,15 @@ async def generate_load(
     next_at = time.monotonic()
     rng = random.Random(18)  # noqa: S311 (a load mix, not cryptography)
 
-    async def run(kind: str, phase: str) -> None:
+    async def run(kind: str, email: str, phase: str) -> None:
         async with in_flight:
             await one_request(client, kind, token, email, read_id, rec, phase)
 
-    while not stop.is_set():
-        task = asyncio.create_task(run(rng.choice(kinds), rec.phase))
+    for sent in itertools.count():
+        if stop.is_set():
+            break
+        email = emails[sent % len(emails)]
+        task = asyncio.create_task(run(rng.choice(kinds), email, rec.phase))
         pending.add(task)
         task.add_done_callback(pending.discard)
         next_at += interval
@@ -258,6 +264,7 @@ async def run(url: str, stack: str) -> bool:
             f"token requests per users task: {spread}"
         )
         email, token = await sign_up(client)
+        emails = [email, *[(await sign_up(client))[0] for _ in range(LOGIN_USERS - 1)]]
         seed = await client.post(
             "/api/v1/items/",
             json={"name": "rolling-seed", "price": 1},
@@ -268,7 +275,7 @@ async def run(url: str, stack: str) -> bool:
         rec.enter("baseline")
         stop = asyncio.Event()
         load = asyncio.create_task(
-            generate_load(client, token, email, seed.json()["id"], rec, stop)
+            generate_load(client, token, emails, seed.json()["id"], rec, stop)
         )
         changed = await orchestrate(stack, rec, stop)
         await load
