@@ -17,6 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
+from deploy.swarm import rolling
 from deploy.swarm.stack import stack_from_compose
 
 ROOT = Path(__file__).parents[2]
@@ -144,7 +147,6 @@ def wait_until_ready() -> None:
             docker("service", "ls", "--filter", f"label=com.docker.stack.namespace={STACK}")
             raise SystemExit("the stack did not converge in time")
         time.sleep(2)
-    import httpx
 
     while True:
         try:
@@ -210,7 +212,6 @@ def service_states_or_none() -> dict[str, str] | None:
 
 
 def e2e() -> None:
-    from deploy.swarm import rolling
 
     env = {
         **environment(),

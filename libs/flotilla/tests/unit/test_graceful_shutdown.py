@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flotilla.shutdown import wait_for_drain
 from flotilla.testing.servers import free_port
 
 from .draining_app import DRAIN_SECONDS
@@ -99,3 +100,14 @@ def test_a_second_sigterm_does_not_cut_the_drain_short(server: Server) -> None:
     time.sleep(0.3)
 
     assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_the_prestop_hook_returns_once_the_drain_is_over(server: Server) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    started = time.monotonic()
+
+    wait_for_drain(port, pid=server.process.pid)
+
+    assert time.monotonic() - started >= DRAIN_SECONDS
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.url}/healthz")
