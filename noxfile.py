@@ -219,6 +219,38 @@ def build(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHONS[0])
+def manifests(session: nox.Session) -> None:
+    """Render every Kubernetes overlay, validate it offline against Kubernetes 1.33's schemas,
+    check the policy rules over it (deploy/k8s/tests), and test the deploy job's script with a
+    fake kubectl (ci/tests)."""
+    install(session)
+    rendered_dir = ROOT / "build" / "manifests"
+    rendered_dir.mkdir(parents=True, exist_ok=True)
+    for overlay in sorted((ROOT / "deploy" / "k8s" / "overlays").iterdir()):
+        target = rendered_dir / f"{overlay.name}.yaml"
+        with target.open("w") as output:
+            session.run("kubectl", "kustomize", str(overlay), stdout=output, external=True)
+        session.run("kubernetes-validate", "--strict", "-k", "1.33.0", "--quiet", str(target))
+    session.run("pytest", "deploy/k8s/tests", "ci/tests", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def swarm(session: nox.Session) -> None:
+    """The stack on a single-node Docker Swarm: ``nox -s swarm -- up``, ``-- e2e``, ``-- down``.
+
+    ``up`` builds the images, deploys the stack ``flotilla`` (2 users and 2 items replicas)
+    and waits for every replica; ``e2e`` runs tests_e2e and the rolling-update load test
+    against it; ``down`` removes it and leaves a swarm ``up`` created (deploy/swarm/).
+    """
+    install(session)
+    if len(session.posargs) != 1:
+        session.error("usage: nox -s swarm -- up|e2e|down")
+    session.run(
+        "python", "-m", "deploy.swarm", *session.posargs, env={"FLOTILLA_IMAGE_TAG": image_tag()}
+    )
+
+
+@nox.session(python=PYTHONS[0])
 def fuzz(session: nox.Session) -> None:
     """Schemathesis on users', items' and the gateway's OpenAPI documents, signed in.
 

@@ -244,7 +244,10 @@ def check_deploy(jobs: dict[str, dict[str, Any]]) -> None:
     )
     for name, job in jobs.items():
         if job["stage"] == "deploy":
-            check("deploy.sh" in " ".join(job_commands(job)), f"{name}: does not run deploy.sh")
+            check(
+                "ci/pipeline/k8s-deploy.sh" in " ".join(job_commands(job)),
+                f"{name}: does not run ci/pipeline/k8s-deploy.sh",
+            )
 
 
 # -------------------------------------------------------------- simulations

@@ -66,6 +66,9 @@ def gateway_settings(**overrides: Any) -> GatewaySettings:
         "environment": Environment.TEST,
         "read_timeout_seconds": READ_TIMEOUT_SECONDS,
         "probe_timeout_seconds": READ_TIMEOUT_SECONDS,
+        # No background readiness probes landing in the fakes' records mid-test; the
+        # gateway's /readyz still probes on demand (test_balancing tests the refresh).
+        "upstream_refresh_seconds": 3600,
         **overrides,
     }
     return settings_for_test(GatewaySettings, **values)

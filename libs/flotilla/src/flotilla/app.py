@@ -25,6 +25,7 @@ from flotilla.openapi import exact_openapi
 from flotilla.request_id import RequestIdMiddleware
 from flotilla.server import HeaderLimits
 from flotilla.settings import ServiceSettings
+from flotilla.shutdown import GracefulShutdown
 
 ServiceLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -71,11 +72,13 @@ def create_service_app(
         if token_verifier is not None and isinstance(token_verifier.keys, JwksClient):
             tracing.instrument_http_client(token_verifier.keys.http_client)
     checks = dict(readiness_checks or {})
+    shutdown = GracefulShutdown(settings.drain_seconds)
     if database is not None:
         checks.setdefault("database", database.ping)
 
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        shutdown.install()
         try:
             async with lifespan(app) if lifespan else contextlib.nullcontext():
                 if settings.gc_freeze_after_startup:
@@ -107,7 +110,7 @@ def create_service_app(
     app.state.token_verifier = token_verifier
 
     metrics = RequestMetrics(CollectorRegistry())
-    app.include_router(operations_router(checks, metrics))
+    app.include_router(operations_router(checks, metrics, draining=lambda: shutdown.draining))
     for router in routers:
         app.include_router(router)
 

@@ -38,7 +38,13 @@ async def _run_check(name: str, check: ReadinessCheck) -> tuple[str, CheckResult
     return name, "ok"
 
 
-def operations_router(checks: Mapping[str, ReadinessCheck], metrics: RequestMetrics) -> APIRouter:
+def operations_router(
+    checks: Mapping[str, ReadinessCheck],
+    metrics: RequestMetrics,
+    *,
+    draining: Callable[[], bool] = lambda: False,
+) -> APIRouter:
+    """``/healthz``, ``/readyz`` and ``/metrics``; ``/readyz`` is 503 while ``draining()``."""
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz")
@@ -52,6 +58,8 @@ def operations_router(checks: Mapping[str, ReadinessCheck], metrics: RequestMetr
     )
     async def readyz() -> JSONResponse:
         results = dict(await asyncio.gather(*(_run_check(n, c) for n, c in checks.items())))
+        if draining():
+            results["shutdown"] = "unavailable"
         ready = all(result == "ok" for result in results.values())
         return JSONResponse(
             {"status": "ok" if ready else "unavailable", "checks": results},

@@ -88,6 +88,11 @@ class ServiceSettings(BaseSettings):
     #: Where the docs' Authorize dialog logs in (OAuth2 password flow). Relative to
     #: the page, so by default the gateway's own: its merged docs log in through it.
     token_url: str = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
+    #: On SIGTERM, keep serving this long with ``/readyz`` at 503 before shutting down, so
+    #: load balancers stop choosing this replica first (``flotilla.shutdown``). Off by
+    #: default (a lone process has no one to drain from); the compose file, the Swarm stack
+    #: and the Kubernetes manifests set it.
+    drain_seconds: float = Field(default=0.0, ge=0)
 
     @property
     def is_production(self) -> bool:

@@ -1,5 +1,7 @@
 """The gateway app: ``uvicorn --factory gateway.main:create_app``."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +11,7 @@ from starlette.middleware import Middleware
 from flotilla.app import create_service_app
 from flotilla.settings import load_settings
 from gateway import __version__
+from gateway.balancer import Balancer, Resolver, readyz_probe, system_resolver
 from gateway.client import UpstreamClient
 from gateway.docs import TITLE, UpstreamDocs, serve_merged_openapi
 from gateway.proxy import Proxy, ProxyMiddleware
@@ -17,17 +20,31 @@ from gateway.routing import RouteTable
 from gateway.settings import GatewaySettings
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+def create_app(
+    settings: GatewaySettings | None = None, *, resolver: Resolver = system_resolver
+) -> FastAPI:
+    """``resolver`` turns an upstream's host name into its addresses (tests pass a fake)."""
     settings = settings or load_settings(GatewaySettings)
     client = UpstreamClient(settings)
     routes = RouteTable(settings.routes, settings.upstream_urls)
+    balancer = Balancer(
+        settings.upstream_urls,
+        resolver=resolver,
+        probe=readyz_probe(lambda: client.session, settings.probe_timeout_seconds),
+        refresh_seconds=settings.upstream_refresh_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await client.open()
+        await balancer.refresh_all()  # the first requests already find their addresses
+        refreshing = asyncio.create_task(balancer.run())
         try:
             yield
         finally:
+            refreshing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refreshing
             await client.close()
 
     app = create_service_app(
@@ -37,9 +54,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="The single public entry point: routing, limits, merged docs.",
         settings=settings,
         routers=[],
-        readiness_checks=upstream_readiness_checks(
-            client, settings.upstream_urls, timeout_seconds=settings.probe_timeout_seconds
-        ),
+        readiness_checks=upstream_readiness_checks(balancer),
         lifespan=lifespan,
     )
     docs = UpstreamDocs(
@@ -51,6 +66,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     serve_merged_openapi(app, docs, routes, settings.token_url)
     # Innermost (appended, where add_middleware would put it outermost): proxied
     # requests still pass the shared request-id, metrics and headers middleware.
-    proxy = Proxy(client, max_body_bytes=settings.max_body_bytes)
+    proxy = Proxy(client, balancer, max_body_bytes=settings.max_body_bytes)
     app.user_middleware.append(Middleware(ProxyMiddleware, routes=routes, proxy=proxy))
     return app

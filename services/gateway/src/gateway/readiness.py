@@ -1,29 +1,26 @@
-"""The gateway is ready when every upstream says it is ready."""
+"""The gateway is ready while every upstream has at least one ready address.
 
-from collections.abc import Mapping
-
-import aiohttp
+One draining or failed replica does not make the gateway unready: requests
+go to the others (``gateway.balancer``).
+"""
 
 from flotilla.health import ReadinessCheck
-from gateway.client import UpstreamClient
+from gateway.balancer import Balancer
 
 
 class UpstreamNotReadyError(Exception):
     pass
 
 
-def upstream_readiness_checks(
-    client: UpstreamClient, upstreams: Mapping[str, str], *, timeout_seconds: float
-) -> dict[str, ReadinessCheck]:
-    """One named check per upstream: its ``/readyz`` must answer 200."""
-    timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+def upstream_readiness_checks(balancer: Balancer) -> dict[str, ReadinessCheck]:
+    """One named check per upstream: resolve it again and probe every address's ``/readyz``."""
 
-    def check_for(base_url: str) -> ReadinessCheck:
+    def check_for(name: str) -> ReadinessCheck:
         async def check() -> None:
-            async with client.session.get(f"{base_url}/readyz", timeout=timeout) as response:
-                if response.status != 200:
-                    raise UpstreamNotReadyError(f"{base_url}/readyz answered {response.status}")
+            await balancer.refresh(name)
+            if not balancer[name].ready:
+                raise UpstreamNotReadyError(f"no address of {name} is ready")
 
         return check
 
-    return {name: check_for(url) for name, url in upstreams.items()}
+    return {name: check_for(name) for name in balancer.upstreams}

@@ -64,6 +64,9 @@ class GatewaySettings(ServiceSettings):
     max_header_bytes: int = Field(default=EDGE_MAX_HEADER_BYTES, ge=1024)
     max_header_fields: int = Field(default=EDGE_MAX_HEADER_FIELDS, ge=10)
 
+    #: How often each upstream's name is resolved again and its addresses' ``/readyz``
+    #: asked; requests are spread over the ready addresses (``gateway.balancer``).
+    upstream_refresh_seconds: float = Field(default=1.0, gt=0)
     #: Readiness probes and OpenAPI fetches to the upstreams.
     probe_timeout_seconds: float = Field(default=2.0, gt=0)
     #: How long a fetched upstream OpenAPI document is reused.

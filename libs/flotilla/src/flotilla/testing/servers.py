@@ -20,14 +20,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: ASGIApp, *, port: int | None = None) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 until the block ends; yields its base URL.
+def serve_in_thread(
+    app: ASGIApp, *, port: int | None = None, host: str = "127.0.0.1"
+) -> Iterator[str]:
+    """Serve ``app`` on ``host`` (a loopback address) until the block ends; yields its base URL.
 
     The server is configured as :mod:`flotilla.server` runs every service, with
     the limits of the app's settings (the defaults for an app without them).
     """
     port = port or free_port()
-    server = uvicorn.Server(server_config(app, settings_of(app), host="127.0.0.1", port=port))
+    server = uvicorn.Server(server_config(app, settings_of(app), host=host, port=port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -36,7 +38,7 @@ def serve_in_thread(app: ASGIApp, *, port: int | None = None) -> Iterator[str]:
             raise RuntimeError(f"test server on port {port} did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
