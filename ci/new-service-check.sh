@@ -24,14 +24,14 @@ test -z "$(git status --porcelain)" || { git status --short >&2; exit 1; }
 step "a bad name is refused and writes nothing"
 
 nox -s new-service -- orders
-expected=$'?? services/orders/\n M docker-compose.yml\n M uv.lock'
+expected=$'?? services/orders/\n M deploy/k8s/base/kustomization.yaml\n M docker-compose.yml\n M uv.lock'
 actual=$(git status --porcelain --untracked-files=normal | sort -k2)
 if [[ $actual != "$(sort -k2 <<<"$expected")" ]]; then
     printf 'unexpected changes:\n%s\n' "$actual" >&2
     exit 1
 fi
-git diff --unified=0 docker-compose.yml | grep '^+ '
-step "new-service wrote services/orders/, two docker-compose.yml lines and uv.lock"
+git diff --unified=0 docker-compose.yml deploy/k8s/base/kustomization.yaml | grep '^+ '
+step "new-service wrote services/orders/, two docker-compose.yml lines, one k8s line, uv.lock"
 
 nox -s lint typecheck
 TEST_DB_PROVIDER=embedded nox -s "tests-3.11(package='orders')"
@@ -43,5 +43,6 @@ step "e2e on the dev stack: an orders resource created and read through the gate
 
 docker compose config --quiet
 docker compose config --services | grep -qx orders
+nox -s manifests
 VALIDATE_PIPELINE_JOB='' bash ci/validate-pipeline.sh
 step "compose config and the pipeline validation include orders"

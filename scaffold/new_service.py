@@ -101,7 +101,8 @@ def new_service(name: str, root: Path = REPO_ROOT) -> list[str]:
     subprocess.run(["uv", "lock", "--quiet"], cwd=root, check=True)  # noqa: S607 (uv from PATH)
     return [
         f"created {destination.relative_to(root)}/ (dev stack port {port})",
-        *(f"docker-compose.yml: added {line.strip()}" for line in lines),
+        *(f"docker-compose.yml: added {line.strip()}" for line in lines[:2]),
+        f"deploy/k8s/base/kustomization.yaml: added {lines[2].strip()}",
         "uv.lock: updated (uv lock)",
     ]
 

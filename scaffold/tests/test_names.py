@@ -51,7 +51,8 @@ def test_a_refused_name_writes_nothing(name: str, tmp_path: Path) -> None:
         target = tmp_path / "services" / service.name
         target.mkdir(parents=True)
         shutil.copy2(service.directory / "pyproject.toml", target / "pyproject.toml")
-    for shared in ("uv.lock", "docker-compose.yml"):
+    for shared in ("uv.lock", "docker-compose.yml", "deploy/k8s/base/kustomization.yaml"):
+        (tmp_path / shared).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / shared, tmp_path / shared)
     before = snapshot(tmp_path)
 

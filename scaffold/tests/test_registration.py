@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from flotilla.devstack.registry import REPO_ROOT, Service, discover
-from scaffold.registration import include_line, register, upstream_line
+from scaffold.registration import KUSTOMIZATION, include_line, k8s_line, register, upstream_line
 
 UPSTREAMS = [service for service in discover() if not service.is_gateway]
 
@@ -46,16 +46,30 @@ def test_the_gateway_routes_every_service_as_its_table_says(service: Service) ->
     assert upstream == {"url": f"http://{service.name}:8000", "routes": list(service.routes)}
 
 
-def test_registering_adds_exactly_the_two_lines(tmp_path: Path) -> None:
+@pytest.mark.parametrize("service", discover(), ids=lambda s: s.name)
+def test_every_service_is_in_the_kubernetes_base(service: Service) -> None:
+    kustomization = yaml.safe_load((REPO_ROOT / KUSTOMIZATION).read_text())
+
+    assert f"../../../services/{service.name}/k8s" in kustomization["resources"]
+
+
+def test_registering_adds_exactly_three_lines(tmp_path: Path) -> None:
     original = (REPO_ROOT / "docker-compose.yml").read_text()
     (tmp_path / "docker-compose.yml").write_text(original)
+    base = (REPO_ROOT / KUSTOMIZATION).read_text()
+    (tmp_path / KUSTOMIZATION).parent.mkdir(parents=True)
+    (tmp_path / KUSTOMIZATION).write_text(base)
     orders = Service("order-lines", tmp_path, 8010, True, ("/api/v1/order-lines",))
 
     added = register(tmp_path, orders)
 
     after = (tmp_path / "docker-compose.yml").read_text().splitlines()
-    assert added == [include_line(orders), upstream_line(orders)]
-    assert sorted(after) == sorted([*original.splitlines(), *added])
+    assert added == [include_line(orders), upstream_line(orders), k8s_line(orders)]
+    assert sorted(after) == sorted([*original.splitlines(), *added[:2]])
+    kustomization = (tmp_path / KUSTOMIZATION).read_text()
+    assert sorted(kustomization.splitlines()) == sorted([*base.splitlines(), added[2]])
+    resources = yaml.safe_load(kustomization)["resources"]
+    assert "../../../services/order-lines/k8s" in resources
     document = compose(tmp_path)
     assert "services/order-lines/compose.yml" in included_files(document)
     assert json.loads(
