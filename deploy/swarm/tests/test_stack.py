@@ -13,7 +13,7 @@ def compose_config() -> dict[str, Any]:
         "init": True,
         "command": None,
         "pull_policy": "never",
-        "build": {"context": "/repo", "dockerfile": "services/items/Dockerfile"},
+        "build": {"context": "/repo", "args": {"SERVICE": "items"}},
         "environment": {"ITEMS_DRAIN_SECONDS": "5", "FIRST_ADMIN_EMAIL": None},
         "healthcheck": {"test": ["CMD", "true"], "interval": "3s"},
         "stop_grace_period": "30s",
