@@ -13,12 +13,18 @@ from typing import Any
 import pytest
 import yaml
 
+from flotilla.devstack.registry import discover
+
 ROOT = Path(__file__).parents[2]
 SCRIPT = ROOT / "ci" / "pipeline" / "k8s-deploy.sh"
 SHA = "0123456789abcdef0123456789abcdef01234567"
 CONTEXT = "flotilla/agents:production"
 REGISTRY_IMAGE = "registry.example.com/team/flotilla"
 BASH = shutil.which("bash") or "/bin/bash"
+
+#: The services of the checkout (the registry, services/*/), and those with a database.
+SERVICES = sorted(service.name for service in discover())
+WITH_DATABASE = sorted(service.name for service in discover() if service.has_database)
 
 
 @dataclass
@@ -122,13 +128,10 @@ def test_up_migrates_first_waits_for_the_commit_s_jobs_then_rolls_out(deploy: An
             "wait",
             "--for=condition=complete",
             "--timeout=600s",
-            "job/items-migrate-0123456789ab",
-            "job/users-migrate-0123456789ab",
+            *(f"job/{service}-migrate-0123456789ab" for service in WITH_DATABASE),
         ],
         ["apply", run.calls[4].command[1]],
-        ["rollout", "status", "deployment/gateway", "--timeout=300s"],
-        ["rollout", "status", "deployment/items", "--timeout=300s"],
-        ["rollout", "status", "deployment/users", "--timeout=300s"],
+        *(["rollout", "status", f"deployment/{s}", "--timeout=300s"] for s in SERVICES),
     ]
 
 
@@ -142,18 +145,16 @@ def test_up_applies_the_commit_s_images_namespace_host_and_job_names(deploy: Any
         if obj["kind"] in ("Deployment", "Job")
         for container in obj["spec"]["template"]["spec"]["containers"]
     )
-    assert images == [
-        f"{REGISTRY_IMAGE}/gateway:{SHA}",
-        f"{REGISTRY_IMAGE}/items:{SHA}",
-        f"{REGISTRY_IMAGE}/items:{SHA}",
-        f"{REGISTRY_IMAGE}/users:{SHA}",
-        f"{REGISTRY_IMAGE}/users:{SHA}",
-    ]
+    # One per Deployment, one more per migration Job.
+    assert images == sorted(
+        [f"{REGISTRY_IMAGE}/{s}:{SHA}" for s in SERVICES]
+        + [f"{REGISTRY_IMAGE}/{s}:{SHA}" for s in WITH_DATABASE]
+    )
     assert {obj["metadata"]["namespace"] for obj in objects} == {"flotilla-production"}
     (ingress,) = [obj for obj in objects if obj["kind"] == "Ingress"]
     assert ingress["spec"]["rules"][0]["host"] == "flotilla.example.com"
     jobs = sorted(obj["metadata"]["name"] for obj in objects if obj["kind"] == "Job")
-    assert jobs == ["items-migrate-0123456789ab", "users-migrate-0123456789ab"]
+    assert jobs == [f"{service}-migrate-0123456789ab" for service in WITH_DATABASE]
 
 
 def test_a_review_app_gets_its_own_namespace_and_the_review_overlay(deploy: Any) -> None:
@@ -219,10 +220,6 @@ def test_rollback_undoes_every_rollout_and_waits_for_it(deploy: Any) -> None:
 
     assert run.returncode == 0, run.output
     assert run.commands() == [
-        ["rollout", "undo", "deployment/gateway"],
-        ["rollout", "undo", "deployment/items"],
-        ["rollout", "undo", "deployment/users"],
-        ["rollout", "status", "deployment/gateway", "--timeout=300s"],
-        ["rollout", "status", "deployment/items", "--timeout=300s"],
-        ["rollout", "status", "deployment/users", "--timeout=300s"],
+        *(["rollout", "undo", f"deployment/{service}"] for service in SERVICES),
+        *(["rollout", "status", f"deployment/{s}", "--timeout=300s"] for s in SERVICES),
     ]

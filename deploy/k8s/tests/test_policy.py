@@ -8,10 +8,16 @@ from typing import Any
 
 import pytest
 
+from flotilla.devstack.registry import discover
+
 from .conftest import OVERLAYS, Manifest
 
 SECRET_LOOKING = re.compile(r"PASSWORD|SECRET|SIGNING_KEY|TOKEN|DATABASE_URL|DSN", re.IGNORECASE)
 PRODUCTION_LIKE = ["staging", "production"]
+
+#: The services of the checkout (the registry, services/*/), and those with a database.
+SERVICES = sorted(service.name for service in discover())
+WITH_DATABASE = sorted(service.name for service in discover() if service.has_database)
 
 
 def of_kind(manifests: list[Manifest], kind: str) -> list[Manifest]:
@@ -49,11 +55,7 @@ def manifests(request: pytest.FixtureRequest, rendered: dict[str, list[Manifest]
 
 
 def test_every_overlay_renders_a_deployment_per_service(manifests: list[Manifest]) -> None:
-    assert sorted(name(d) for d in of_kind(manifests, "Deployment")) == [
-        "gateway",
-        "items",
-        "users",
-    ]
+    assert sorted(name(d) for d in of_kind(manifests, "Deployment")) == SERVICES
 
 
 def test_every_server_is_probed_ready_on_readyz_and_alive_on_healthz(
@@ -174,12 +176,12 @@ def test_only_the_services_with_a_database_reach_postgres(manifests: list[Manife
         for d in of_kind(manifests, "Deployment")
         if labels_match(admitted, d["spec"]["template"]["metadata"]["labels"])
     )
-    assert reaching == ["items", "users"]
+    assert reaching == WITH_DATABASE
 
 
 def test_every_service_with_a_database_has_a_migration_job(manifests: list[Manifest]) -> None:
     jobs = {name(j): j for j in of_kind(manifests, "Job")}
-    assert sorted(jobs) == ["items-migrate", "users-migrate"]
+    assert sorted(jobs) == [f"{service}-migrate" for service in WITH_DATABASE]
     for job_name, job in jobs.items():
         (container,) = job["spec"]["template"]["spec"]["containers"]
         assert container["command"] == ["alembic", "upgrade", "head"]
