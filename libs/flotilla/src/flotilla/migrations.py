@@ -10,7 +10,12 @@ The URL comes from ``sqlalchemy.url`` when a caller (the test plugin) sets it,
 otherwise from the service's settings, i.e. its environment.
 """
 
-from alembic import context
+from typing import Any
+
+from alembic import command, context
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine, pool
 
 from flotilla.settings import ServiceSettings
@@ -32,11 +37,23 @@ def run_migrations(metadata: MetaData, *, settings_class: type[ServiceSettings])
     engine.dispose()
 
 
-def upgrade_to_head(alembic_ini: str, database_url: str) -> None:
-    """Apply every migration to ``database_url`` (used by start-up scripts and tests)."""
-    from alembic import command
-    from alembic.config import Config
-
+def alembic_config(alembic_ini: str, database_url: str) -> Config:
+    """Alembic's configuration of ``alembic_ini``, migrating ``database_url``."""
     config = Config(alembic_ini)
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    command.upgrade(config, "head")
+    return config
+
+
+def upgrade_to_head(alembic_ini: str, database_url: str) -> None:
+    """Apply every migration to ``database_url`` (used by start-up scripts and tests)."""
+    command.upgrade(alembic_config(alembic_ini, database_url), "head")
+
+
+def schema_differences(database_url: str, metadata: MetaData) -> list[Any]:
+    """What the database's schema lacks or has beyond ``metadata`` (Alembic's comparison)."""
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return list(compare_metadata(MigrationContext.configure(connection), metadata))
+    finally:
+        engine.dispose()

@@ -1,19 +1,12 @@
 """The migrations make the schema the code declares; 0002 fills email identities or stops."""
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import URL
 
-from flotilla.migrations import upgrade_to_head
-from flotilla.testing.postgres import create_database, drop_database
+from flotilla.migrations import alembic_config, schema_differences, upgrade_to_head
 from users.models import metadata
 
 ALEMBIC_INI = Path(__file__).parents[2] / "alembic.ini"
@@ -21,23 +14,8 @@ ALEMBIC_INI = Path(__file__).parents[2] / "alembic.ini"
 DOTLESS_I = "\N{LATIN SMALL LETTER DOTLESS I}"
 
 
-@pytest.fixture
-def scratch_database(postgres_server_url: URL) -> Iterator[str]:
-    """An empty database of its own; the URL as Alembic wants it."""
-    name = f"users_migrations_{uuid.uuid4().hex[:8]}"
-    url = create_database(postgres_server_url, name)
-    yield url.render_as_string(hide_password=False)
-    drop_database(postgres_server_url, name)
-
-
-def alembic_config(database_url: str) -> Config:
-    config = Config(str(ALEMBIC_INI))
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    return config
-
-
 def at_0001_with_users(database_url: str, *emails: str) -> None:
-    command.upgrade(alembic_config(database_url), "0001")
+    command.upgrade(alembic_config(str(ALEMBIC_INI), database_url), "0001")
     engine = create_engine(database_url)
     try:
         with engine.begin() as connection:
@@ -61,14 +39,7 @@ def query(database_url: str, sql: str) -> list[tuple[object, ...]]:
 def test_the_migrated_schema_matches_the_models(scratch_database: str) -> None:
     upgrade_to_head(str(ALEMBIC_INI), scratch_database)
 
-    engine = create_engine(scratch_database)
-    try:
-        with engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), metadata)
-    finally:
-        engine.dispose()
-
-    assert differences == []
+    assert schema_differences(scratch_database, metadata) == []
 
 
 def test_0002_fills_the_identity_of_existing_users(scratch_database: str) -> None:
@@ -76,7 +47,7 @@ def test_0002_fills_the_identity_of_existing_users(scratch_database: str) -> Non
         scratch_database, "Ada@Example.com", "ΣΊΣΥΦΟΣ@example.com", f"{DOTLESS_I}x@example.com"
     )
 
-    command.upgrade(alembic_config(scratch_database), "0002")
+    command.upgrade(alembic_config(str(ALEMBIC_INI), scratch_database), "0002")
 
     assert query(scratch_database, "SELECT email, email_identity FROM users ORDER BY id") == [
         ("Ada@Example.com", "ada@example.com"),
@@ -94,7 +65,7 @@ def test_0002_stops_on_colliding_users_naming_them_and_changes_nothing(
     )
 
     with pytest.raises(RuntimeError) as raised:
-        command.upgrade(alembic_config(scratch_database), "0002")
+        command.upgrade(alembic_config(str(ALEMBIC_INI), scratch_database), "0002")
 
     assert "id 1 ('STRASSE@example.com') = id 3 ('straße@example.com')" in str(raised.value)
     assert "ok@example.com" not in str(raised.value)
@@ -110,7 +81,7 @@ def test_0002_stops_on_colliding_users_naming_them_and_changes_nothing(
 
 def test_downgrade_to_0001_and_upgrade_again_keep_the_users(scratch_database: str) -> None:
     at_0001_with_users(scratch_database, "Ada@Example.com")
-    config = alembic_config(scratch_database)
+    config = alembic_config(str(ALEMBIC_INI), scratch_database)
     command.upgrade(config, "0002")
 
     command.downgrade(config, "0001")

@@ -149,6 +149,15 @@ def database_url(postgres_server_url: URL, flotilla_worker_id: str) -> Iterator[
     drop_database(postgres_server_url, name)
 
 
+@pytest.fixture
+def scratch_database(postgres_server_url: URL) -> Iterator[str]:
+    """An empty database of the test's own, dropped afterwards: for migration tests."""
+    name = f"scratch_{uuid.uuid4().hex[:10]}"
+    url = create_database(postgres_server_url, name)
+    yield url.render_as_string(hide_password=False)
+    drop_database(postgres_server_url, name)
+
+
 @pytest.fixture(scope="session")
 def flotilla_worker_id(request: pytest.FixtureRequest) -> str:
     """xdist's worker id (``gw0``...), or ``main`` without xdist."""
