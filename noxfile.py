@@ -265,14 +265,14 @@ def fuzz(session: nox.Session) -> None:
 def chaos(session: nox.Session) -> None:
     """Fault injection on a fresh dev stack: database down under writes, items hung, killed."""
     install(session)
-    session.run("python", "-m", "tests_e2e.chaos", *session.posargs)
+    session.run("python", "-m", "drills.chaos", *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])
 def soak(session: nox.Session) -> None:
     """Mixed traffic through a fresh dev stack's gateway: ``nox -s soak -- --duration 60``."""
     install(session)
-    session.run("python", "-m", "tests_e2e.soak", *session.posargs)
+    session.run("python", "-m", "drills.soak", *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])
@@ -316,7 +316,7 @@ def bench(session: nox.Session) -> None:
     test isolation and footprint.
     """
     install(session)
-    session.run("python", "-m", "bench", *session.posargs)
+    session.run("python", "-m", "drills.bench", *session.posargs)
 
 
 @nox.session(name="docs-browser", python=PYTHONS[0])

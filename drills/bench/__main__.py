@@ -1,8 +1,8 @@
-"""Flotilla's benchmark suite: ``nox -s bench`` (or ``python -m bench`` from the repo root).
+"""Flotilla's benchmark suite: ``nox -s bench`` (or ``python -m drills.bench`` from the repo root).
 
 One run starts an embedded Postgres (or uses ``DATABASE_URL``), migrates and
 seeds the items and users databases, runs users, items, the gateway and the
-textbook baseline (``bench/baselines``) as uvicorn processes with one worker
+textbook baseline (``drills/bench/baselines``) as uvicorn processes with one worker
 each on loopback, measures, stops everything and prints one table: every
 figure with its target and a pass/miss mark, then the absolute numbers.
 
@@ -34,7 +34,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench import (
+from drills.bench import (
     footprint,
     harness,
     isolation,
@@ -45,9 +45,9 @@ from bench import (
     test_suite_time,
     tracing_cost,
 )
-from bench.harness import REGISTRY, Service, say
-from bench.load import CpuClock, Result, median
-from bench.report import Row
+from drills.bench.harness import REGISTRY, Service, say
+from drills.bench.load import CpuClock, Result, median
+from drills.bench.report import Row
 from flotilla.devstack.services import gateway_upstreams
 
 HOP_RATIO = 0.8
@@ -126,7 +126,7 @@ def start_services(
     )
     services["textbook"] = harness.spawn(
         "textbook",
-        "bench.baselines.textbook_items:app",
+        "drills.bench.baselines.textbook_items:app",
         {"BASELINE_DATABASE_URL": items_db},
         log_dir,
         flotilla_service=False,
@@ -318,7 +318,7 @@ Notes
   "Per core" is what each process could carry on a core of its own.
 - Items vs textbook: same Postgres and table, one uvicorn worker each; items as
   shipped (request ids, Prometheus metrics, one JSON access line per request at
-  INFO); the textbook app as the seed article writes it (bench/baselines).
+  INFO); the textbook app as the seed article writes it (drills/bench/baselines).
 - CPU ms per request: CPU the process spent during a run / requests it served.
   On a shared machine it varies much less than req/s.
 - Login: each round probes /healthz on the idle service, then while 20 clients log
@@ -336,7 +336,9 @@ Notes
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+        prog="python -m drills.bench",
+        description=__doc__,
+        formatter_class=argparse.RawTextHelpFormatter,
     )
     parser.add_argument("--seconds", type=float, default=4, help="per saturated run (4)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")

@@ -3,7 +3,7 @@
 import shutil
 import subprocess
 
-from bench.harness import Service
+from drills.bench.harness import Service
 
 FORMAT = "{{.Repository}}:{{.Tag}} {{.Size}} {{.CreatedSince}}"
 

@@ -1,6 +1,6 @@
 """What test isolation costs: the plugin's SAVEPOINT scheme vs recreating tables per test.
 
-The same test bodies (``bench/isolation/tests``, typical items tests) run in
+The same test bodies (``drills/bench/isolation/tests``, typical items tests) run in
 one pytest process on the benchmark's Postgres, each body under three
 ``session`` fixtures one after the other:
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from bench.harness import REPO_ROOT, say
+from drills.bench.harness import REPO_ROOT, say
 
 TESTS = Path(__file__).parent / "tests"
 MODES = ("bare", "savepoint", "recreate")

@@ -1,4 +1,4 @@
-"""A short soak (``nox -s soak``): ``python -m tests_e2e.soak [--duration 60] [--users 8]``.
+"""A short soak (``nox -s soak``): ``python -m drills.soak [--duration 60] [--users 8]``.
 
 Starts a fresh dev stack and drives mixed traffic through its gateway, on
 loopback only: virtual users that register and log in now and then, and
@@ -22,9 +22,9 @@ from pathlib import Path
 import httpx
 import psutil
 
+from drills.traffic import NO_RESPONSE, PASSWORD, Sample, percentile, timed, unique_email
 from flotilla.devstack.registry import discover
 from tests_e2e.stack import Stack, started_dev_stack
-from tests_e2e.traffic import NO_RESPONSE, PASSWORD, Sample, percentile, timed, unique_email
 
 REPORTS = Path(__file__).resolve().parents[1] / "build" / "reports"
 LOG_FILE = REPORTS / "soak-stack.log"
@@ -224,7 +224,7 @@ def report(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests_e2e.soak", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m drills.soak", description=__doc__)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
     parser.add_argument("--users", type=int, default=8, help="concurrent virtual users (default 8)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the traffic mix")

@@ -26,7 +26,7 @@ from flotilla.testing.postgres import DRIVER, EmbeddedServer, create_database, d
 from flotilla.testing.servers import free_port
 from items.models import items
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 SEEDED_ITEMS = 1000

@@ -16,14 +16,14 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench import load
-from bench.harness import Service, say
-from bench.load import Request, Result
+from drills.bench import load
+from drills.bench.harness import Service, say
+from drills.bench.load import Request, Result
 
 LOGIN_CONNECTIONS = 20
 PROBE = Request("/healthz", pause_ms=10)
 PROBE_CONNECTIONS = 8
-PASSWORD = "bench password 1"  # noqa: S105 (a throwaway account of the benchmark)
+PASSWORD = "bench password 1"
 
 
 @dataclass(frozen=True)

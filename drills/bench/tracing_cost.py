@@ -5,7 +5,7 @@ a second items and gateway, started with ``OTEL_EXPORTER_OTLP_ENDPOINT``
 pointing at the repo's OTLP/HTTP receiver (``flotilla.testing.otlp``), run as
 its own process: every request is sampled, and both processes export their
 spans through the batch span processor. The two sides alternate within each
-round (``bench.speed``); the receiver's CPU is reported apart from the stack's.
+round (``drills.bench.speed``); the receiver's CPU is reported apart from the stack's.
 """
 
 import contextlib
@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import harness, speed
-from bench.harness import REGISTRY, SEEDED_ITEMS, Service
-from bench.load import CpuClock, Request, median
-from bench.report import Row
+from drills.bench import harness, speed
+from drills.bench.harness import REGISTRY, SEEDED_ITEMS, Service
+from drills.bench.load import CpuClock, Request, median
+from drills.bench.report import Row
 from flotilla.devstack.services import gateway_upstreams
 from flotilla.testing.servers import free_port
 

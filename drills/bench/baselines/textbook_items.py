@@ -5,7 +5,7 @@ Sync ``def`` routes, a ``Session`` per request from ``get_db``, an ORM query and
 table. Kept as written on purpose: the benchmark compares Flotilla against what
 users would otherwise write, so this must not be tuned (nor slowed down).
 
-    BASELINE_DATABASE_URL=postgresql+psycopg://... uvicorn bench.baselines.textbook_items:app
+    BASELINE_DATABASE_URL=postgresql+psycopg://... uvicorn drills.bench.baselines.textbook_items:app
 """
 
 import os

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench.harness import Service, say
-from bench.login_stall import PASSWORD
+from drills.bench.harness import Service, say
+from drills.bench.login_stall import PASSWORD
 
 CLIENTS = 20
 

@@ -5,7 +5,7 @@ import shutil
 import subprocess
 import time
 
-from bench.harness import REPO_ROOT, say
+from drills.bench.harness import REPO_ROOT, say
 
 SESSION = "tests-3.11"
 

@@ -1,1 +1,0 @@
-"""The same test bodies under two isolation schemes (see ``bench/isolation``)."""

@@ -1,0 +1,1 @@
+"""The same test bodies under two isolation schemes (see ``drills/bench/isolation``)."""
