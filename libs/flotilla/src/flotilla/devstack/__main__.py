@@ -13,28 +13,26 @@ import contextlib
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 from types import FrameType
 
-import httpx
 import psutil
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
+from flotilla.devstack.launch import (
+    STOP_GRACE_SECONDS,
+    LaunchError,
+    Process,
+    prepare_databases,
+    spawn_all,
+    stop_all,
+    wait_until_ready,
+)
 from flotilla.devstack.registry import REPO_ROOT
 from flotilla.devstack.services import ServiceSpec, stack
-from flotilla.migrations import upgrade_to_head
-from flotilla.testing.postgres import (
-    DRIVER,
-    EmbeddedServer,
-    create_database,
-    database_exists,
-)
-
-READY_TIMEOUT_SECONDS = 60.0
-STOP_GRACE_SECONDS = 5.0
+from flotilla.testing.postgres import DRIVER, EmbeddedServer
 
 
 class StackError(Exception):
@@ -58,22 +56,6 @@ def ensure_ports_free(services: list[ServiceSpec]) -> None:
                 ) from None
 
 
-def prepare_databases(server_url: URL, services: list[ServiceSpec]) -> dict[str, str]:
-    """Create each service's database if missing and migrate it; returns their URLs."""
-    urls = {}
-    for spec in services:
-        service = spec.service
-        if not service.has_database:
-            continue
-        if not database_exists(server_url, service.package):
-            create_database(server_url, service.package)
-        url = server_url.set(database=service.package).render_as_string(hide_password=False)
-        upgrade_to_head(str(service.alembic_ini), url)
-        urls[service.name] = url
-        say(f"{service.name}: database {service.package} migrated")
-    return urls
-
-
 def stop_leftovers(services: list[ServiceSpec], run_dir: Path) -> None:
     """Stop services an earlier run left running: it was killed, so its pid files remain."""
     for service in services:
@@ -92,72 +74,19 @@ def stop_leftovers(services: list[ServiceSpec], run_dir: Path) -> None:
         pid_file.unlink()
 
 
-def spawn(service: ServiceSpec, database_url: str | None, log_dir: Path) -> subprocess.Popen[bytes]:
-    # Each process names itself in its spans, whatever OTEL_SERVICE_NAME the shell holds.
-    env = {**os.environ, "OTEL_SERVICE_NAME": service.name, **service.env}
-    if database_url is not None:
-        env[f"{service.service.env_prefix}DATABASE_URL"] = database_url
-    command = [
-        sys.executable,
-        "-m",
-        "flotilla.server",
-        service.name,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(service.port),
-    ]
-    process = subprocess.Popen(command, env=env, cwd=REPO_ROOT)  # noqa: S603 (fixed argv)
-    (log_dir / f"{service.name}.pid").write_text(str(process.pid))
-    return process
-
-
-def wait_until_ready(
-    services: list[ServiceSpec], processes: dict[str, subprocess.Popen[bytes]]
-) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    pending = list(services)
-    with httpx.Client(timeout=2) as client:
-        while pending:
-            service = pending[0]
-            if processes[service.name].poll() is not None:
-                raise StackError(f"{service.name} exited during start-up (see its output above)")
-            with contextlib.suppress(httpx.HTTPError):
-                if client.get(f"{service.url}/readyz").status_code == 200:
-                    pending.pop(0)
-                    continue
-            if time.monotonic() > deadline:
-                raise StackError(
-                    f"{service.name} was not ready within {READY_TIMEOUT_SECONDS:.0f} s"
-                )
-            time.sleep(0.2)
-
-
-def stop_all(processes: dict[str, subprocess.Popen[bytes]], run_dir: Path) -> None:
-    for process in processes.values():
-        if process.poll() is None:
-            process.terminate()
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for name, process in processes.items():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            say(f"{name} did not stop in time; killing it")
-            process.kill()
-            process.wait()
-        (run_dir / f"{name}.pid").unlink(missing_ok=True)
-
-
-def supervise(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+def supervise(processes: list[Process]) -> None:
     """Report services that exit; keep the rest running until told to stop."""
     reported: set[str] = set()
     while len(reported) < len(processes):
-        for name, process in processes.items():
-            code = process.poll()
-            if code is not None and name not in reported:
-                reported.add(name)
-                still = [n for n in processes if n not in reported]
-                say(f"{name} exited with code {code}; still running: {', '.join(still) or 'none'}")
+        for process in processes:
+            code = process.popen.poll()
+            if code is not None and process.name not in reported:
+                reported.add(process.name)
+                still = [p.name for p in processes if p.name not in reported]
+                say(
+                    f"{process.name} exited with code {code}; "
+                    f"still running: {', '.join(still) or 'none'}"
+                )
         time.sleep(0.5)
     say("every service has exited")
 
@@ -178,7 +107,7 @@ def run(data_dir: Path) -> None:
     run_dir = data_dir / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     embedded: EmbeddedServer | None = None
-    processes: dict[str, subprocess.Popen[bytes]] = {}
+    processes: list[Process] = []
     signal.signal(signal.SIGINT, _stop_on_signal)
     signal.signal(signal.SIGTERM, _stop_on_signal)
     try:
@@ -190,17 +119,16 @@ def run(data_dir: Path) -> None:
             embedded = EmbeddedServer(data_dir / "postgres")
             server_url = embedded.start()
             say(f"embedded Postgres, data in {data_dir / 'postgres'}")
-        database_urls = prepare_databases(server_url, services)
-        for service in services:
-            processes[service.name] = spawn(service, database_urls.get(service.name), run_dir)
-        wait_until_ready(services, processes)
+        database_urls = prepare_databases(server_url, services, say=say)
+        processes = spawn_all(services, database_urls, run_dir=run_dir)
+        wait_until_ready(processes)
         gateway = services[-1]
         say(f"ready: {gateway.url}  (API docs: {gateway.url}/docs)  Ctrl-C stops everything")
         supervise(processes)
     except KeyboardInterrupt:
         say("stopping")
     finally:
-        stop_all(processes, run_dir)
+        stop_all(processes, run_dir=run_dir, say=say)
         if embedded is not None:
             embedded.stop()
         say("stopped")
@@ -217,7 +145,7 @@ def main() -> None:
     args = parser.parse_args()
     try:
         run(args.data_dir.resolve())
-    except StackError as error:
+    except (StackError, LaunchError) as error:
         say(f"error: {error}")
         sys.exit(1)
 
