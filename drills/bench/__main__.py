@@ -1,10 +1,12 @@
 """Flotilla's benchmark suite: ``nox -s bench`` (or ``python -m drills.bench`` from the repo root).
 
-One run starts an embedded Postgres (or uses ``DATABASE_URL``), migrates and
-seeds the items and users databases, runs users, items, the gateway and the
-textbook baseline (``drills/bench/baselines``) as uvicorn processes with one worker
-each on loopback, measures, stops everything and prints one table: every
-figure with its target and a pass/miss mark, then the absolute numbers.
+One run starts an embedded Postgres (or uses ``DATABASE_URL``) and starts the
+services as the dev stack does (``flotilla.devstack.launch``): every registered
+service (users, items, the gateway, and any other) with its own migrated
+database, one uvicorn process with one worker each on loopback. It seeds the
+items database, starts the textbook baseline (``drills/bench/baselines``) on
+it, measures, stops everything and prints one table: every figure with its
+target and a pass/miss mark, then the absolute numbers.
 
 1. Gateway hop: GET one item, GET a page, POST an item, direct vs through the gateway.
 2. Items service vs the textbook implementation: GET one item, GET a page.
@@ -45,17 +47,16 @@ from drills.bench import (
     test_suite_time,
     tracing_cost,
 )
-from drills.bench.harness import REGISTRY, Service, say
+from drills.bench.harness import Service, say
 from drills.bench.load import CpuClock, Result, median
 from drills.bench.report import Row
-from flotilla.devstack.services import gateway_upstreams
+from flotilla.devstack.services import ServiceSpec
 
 HOP_RATIO = 0.8
 HOP_ADDED_P50_MS = 2.0
 TEXTBOOK_RATIO = 3.0
 LOGIN_P99_RATIO = 5.0
 ISOLATION_RATIO = 10.0
-SERVICES = ("users", "items", "gateway")
 PARTS = ("speed", "login", "sessions", "isolation", "test-suite", "tracing")
 
 
@@ -85,56 +86,47 @@ def postgres_version(database_url: str) -> str:
     return f"PostgreSQL {row[0] if row else '?'}"
 
 
+#: The order the report lists the services in; any other registered service follows.
+REPORT_ORDER = ("users", "items", "gateway")
+
+
+def report_order(name: str) -> tuple[int, str]:
+    return (REPORT_ORDER.index(name) if name in REPORT_ORDER else len(REPORT_ORDER), name)
+
+
+@dataclasses.dataclass
+class Started:
+    """What the run started: the processes by name (the textbook app last), and for
+    each registered service its spec and database."""
+
+    services: dict[str, Service]
+    specs: list[ServiceSpec]
+    database_urls: dict[str, str]
+
+
 def start_services(
     stack: contextlib.ExitStack, pg: harness.PostgresServer, log_dir: Path, log_level: str
-) -> tuple[dict[str, Service], str]:
-    """Users, items, the gateway and the textbook app, answering; and the items database."""
-    items_db = stack.enter_context(harness.migrated_database(pg.url, "items"))
-    harness.seed_items(items_db)
-    users_db = stack.enter_context(harness.migrated_database(pg.url, "users"))
+) -> Started:
+    """Every registered service (users, items, the gateway, ...) and the textbook app, answering.
+
+    They start as the dev stack starts them: each service with its own migrated
+    database; the items database seeded, and read by the textbook app too.
+    """
+    specs = harness.service_specs(log_dir)
+    database_urls = stack.enter_context(harness.migrated_databases(pg.url, specs))
+    harness.seed_items(database_urls["items"])
     say(f"databases migrated; {harness.SEEDED_ITEMS} items seeded")
-    services: dict[str, Service] = {}
-    stack.callback(lambda: harness.stop(list(services.values())))
-    users = services["users"] = harness.spawn(
-        "users",
-        "users.main:create_app",
-        {
-            "USERS_DATABASE_URL": users_db,
-            "USERS_DATA_DIR": str(log_dir / "users-data"),
-            "USERS_LOG_LEVEL": log_level,
-        },
-        log_dir,
-    )
-    items = services["items"] = harness.spawn(
-        "items",
-        "items.main:create_app",
-        {
-            "ITEMS_DATABASE_URL": items_db,
-            "ITEMS_JWKS_URL": f"{users.url}/api/v1/auth/jwks",
-            "ITEMS_LOG_LEVEL": log_level,
-        },
-        log_dir,
-    )
-    services["gateway"] = harness.spawn(
-        "gateway",
-        "gateway.main:create_app",
-        {
-            **gateway_upstreams({REGISTRY["users"]: users.url, REGISTRY["items"]: items.url}),
-            "GATEWAY_LOG_LEVEL": log_level,
-        },
-        log_dir,
-    )
-    services["textbook"] = harness.spawn(
-        "textbook",
-        "drills.bench.baselines.textbook_items:app",
-        {"BASELINE_DATABASE_URL": items_db},
-        log_dir,
-        flotilla_service=False,
-    )
-    for name, service in services.items():
-        harness.wait_until_answering(service, "/items/1" if name == "textbook" else "/readyz")
+    started: list[Service] = []
+    stack.callback(lambda: harness.stop(started))
+    log_levels = {f"{spec.service.env_prefix}LOG_LEVEL": log_level for spec in specs}
+    started += harness.start(specs, database_urls, log_dir, log_levels)
+    started.append(harness.start_textbook(database_urls["items"], log_dir))
+    harness.wait_until_ready(started)
+    *ours, textbook = started
+    services = {s.name: s for s in sorted(ours, key=lambda s: report_order(s.name))}
+    services[textbook.name] = textbook
     say("running: " + ", ".join(f"{name} {s.url}" for name, s in services.items()))
-    return services, items_db
+    return Started(services, specs, database_urls)
 
 
 def throughput_row(
@@ -285,7 +277,10 @@ def isolation_rows(result: isolation.Isolation | None, suite: float | str | None
 
 
 def footprint_rows(
-    started: dict[str, float], loaded: dict[str, float], images: dict[str, str] | None
+    started: dict[str, float],
+    loaded: dict[str, float],
+    services: list[str],
+    images: dict[str, str] | None,
 ) -> list[Row]:
     rows = [
         Row(
@@ -300,7 +295,7 @@ def footprint_rows(
     else:
         rows += [
             Row("", f"image flotilla/{name}:latest", images.get(name, "not built"))
-            for name in SERVICES
+            for name in services
         ]
     return rows
 
@@ -361,7 +356,8 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         pg = stack.enter_context(harness.postgres_server())
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="flotilla-bench-")))
-        services, items_db = start_services(stack, pg, log_dir, args.log_level)
+        run = start_services(stack, pg, log_dir, args.log_level)
+        services, items_db = run.services, run.database_urls["items"]
         rss_started = footprint.rss(list(services.values()))
         versions = f"{postgres_version(items_db)}, {wrk_version()}"
         users = services["users"]
@@ -401,7 +397,7 @@ def main() -> None:
             rows += session_rows(sessions.measure(users, emails, seconds=args.login_seconds))
         if "tracing" not in args.skip:
             receiver, *traced = tracing_cost.start_traced(
-                stack, users, items_db, log_dir, args.log_level
+                stack, run.specs, run.database_urls, log_dir, args.log_level
             )
             off = (services["items"], services["gateway"])
             cost = tracing_cost.measure(
@@ -422,7 +418,8 @@ def main() -> None:
             iso = isolation.measure(pg.url)
     suite = None if "test-suite" in args.skip else test_suite_time.measure()
     rows += isolation_rows(iso, suite)
-    rows += footprint_rows(rss_started, rss_loaded, footprint.image_sizes(list(SERVICES)))
+    names = [name for name in services if name != "textbook"]
+    rows += footprint_rows(rss_started, rss_loaded, names, footprint.image_sizes(names))
     rows += tracing_rows
 
     print()

@@ -1,39 +1,44 @@
 """What every benchmark needs: Postgres, migrated databases, services as real processes.
 
-Services run exactly as they do in production: ``python -m flotilla.server
-<service>.main:create_app``, one process each, on loopback ports. Everything
-started here is stopped when its ``with`` block ends, whatever happens inside it.
+The services start as the dev stack starts them (:mod:`flotilla.devstack.launch`):
+every registered service, each with its own migrated database, as in production
+(``python -m flotilla.server <service>``), one process each on a free loopback
+port. Everything started here is stopped when the run's ``with`` block ends,
+whatever happens inside it. The CPU and memory readers and the seeding are the
+benchmark's own.
 """
 
 import contextlib
 import os
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psycopg
 from sqlalchemy import create_engine, insert
 from sqlalchemy.engine import URL, make_url
 
+from flotilla.devstack import launch
 from flotilla.devstack.registry import discover
-from flotilla.migrations import upgrade_to_head
-from flotilla.testing.postgres import DRIVER, EmbeddedServer, create_database, drop_database
+from flotilla.devstack.services import ServiceSpec, stack
+from flotilla.testing.postgres import (
+    DRIVER,
+    EmbeddedServer,
+    database_exists,
+    drop_database,
+)
 from flotilla.testing.servers import free_port
 from items.models import items
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_SECONDS = 60.0
+START_TIMEOUT_SECONDS = launch.READY_TIMEOUT_SECONDS
 STOP_TIMEOUT_SECONDS = 10.0
 SEEDED_ITEMS = 1000
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-#: The services of this checkout, by name.
-REGISTRY = {service.name: service for service in discover()}
+#: The textbook baseline (``drills/bench/baselines``): plain uvicorn, as the article runs it.
+TEXTBOOK_APP = "drills.bench.baselines.textbook_items:app"
 
 
 def say(message: str) -> None:
@@ -61,14 +66,23 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Service:
-    """A service under test: its server process, its URL and its log."""
+    """A process under test, as the launcher started it, with its CPU and memory readers."""
 
-    name: str
-    popen: subprocess.Popen[bytes]
-    url: str
-    log: Path
+    process: launch.Process
+
+    @property
+    def name(self) -> str:
+        return self.process.name
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    @property
+    def popen(self) -> subprocess.Popen[bytes]:
+        return self.process.popen
 
     def cpu_seconds(self) -> float:
         return process_cpu_seconds(self.popen.pid)
@@ -131,16 +145,22 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.stop()
 
 
+def service_specs(data_dir: Path) -> list[ServiceSpec]:
+    """Every registered service on a free loopback port, the gateway last."""
+    return stack(data_dir, ports={service.name: free_port() for service in discover()})
+
+
 @contextlib.contextmanager
-def migrated_database(server_url: URL, service: str) -> Iterator[str]:
-    """A new database with ``service``'s migrations applied; dropped afterwards."""
-    name = f"bench_{service}_{uuid.uuid4().hex[:8]}"
-    url = create_database(server_url, name).render_as_string(hide_password=False)
+def migrated_databases(server_url: URL, specs: Sequence[ServiceSpec]) -> Iterator[dict[str, str]]:
+    """New databases of this run, one per service that has one, migrated; dropped afterwards."""
+    prefix = f"bench_{uuid.uuid4().hex[:8]}_"
     try:
-        upgrade_to_head(str(REPO_ROOT / "services" / service / "alembic.ini"), url)
-        yield url
+        yield launch.prepare_databases(server_url, specs, prefix=prefix)
     finally:
-        drop_database(server_url, name)
+        for spec in specs:
+            name = f"{prefix}{spec.service.package}"
+            if spec.service.has_database and database_exists(server_url, name):
+                drop_database(server_url, name)
 
 
 def seed_items(database_url: str, count: int = SEEDED_ITEMS) -> None:
@@ -164,68 +184,58 @@ def delete_items_after(database_url: str, last_seeded_id: int = SEEDED_ITEMS) ->
         db.execute("VACUUM (ANALYZE) items")
 
 
-def spawn(
-    name: str,
-    app: str,
+def start(
+    specs: Sequence[ServiceSpec],
+    database_urls: Mapping[str, str],
+    log_dir: Path,
     env: Mapping[str, str],
+) -> list[Service]:
+    """Every spec's service, each logging to ``<log_dir>/<name>.log``."""
+    processes = launch.spawn_all(specs, database_urls, env=env, log_dir=log_dir)
+    return [Service(process) for process in processes]
+
+
+def start_instance(
+    spec: ServiceSpec,
+    database_url: str | None,
     log_dir: Path,
     *,
-    flotilla_service: bool = True,
+    suffix: str,
+    env: Mapping[str, str],
 ) -> Service:
-    """One server process on a free loopback port.
+    """A second instance of a service (``items-traced``) on a free port."""
+    process = launch.spawn(
+        spec, database_url, env=env, suffix=suffix, port=free_port(), log_dir=log_dir
+    )
+    return Service(process)
 
-    A Flotilla service runs as in production, ``python -m flotilla.server <factory>``;
-    anything else (the textbook baseline) as ``uvicorn <app>`` with one worker.
+
+def start_textbook(database_url: str, log_dir: Path) -> Service:
+    """The textbook app, launched as the others but served by plain uvicorn, one worker.
+
+    Not ``python -m flotilla.server``: the baseline is what the article runs, with
+    uvicorn's defaults (its access log, its ``Server`` header), untuned.
     """
     port = free_port()
     address = ["--host", "127.0.0.1", "--port", str(port)]
-    if flotilla_service:
-        command = [sys.executable, "-m", "flotilla.server", app, *address]
-    else:
-        command = [sys.executable, "-m", "uvicorn", app, *address, "--workers", "1"]
-    log = log_dir / f"{name}.log"
-    with log.open("wb") as output:
-        popen = subprocess.Popen(  # noqa: S603 (fixed argv)
-            command,
-            env={**os.environ, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=REPO_ROOT,
-        )
-    return Service(name, popen, f"http://127.0.0.1:{port}", log)
+    process = launch.start(
+        "textbook",
+        [sys.executable, "-m", "uvicorn", TEXTBOOK_APP, *address, "--workers", "1"],
+        f"http://127.0.0.1:{port}",
+        env={"BASELINE_DATABASE_URL": database_url},
+        log=log_dir / "textbook.log",
+        ready_path="/items/1",
+    )
+    return Service(process)
 
 
-def wait_until_answering(service: Service, path: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    with httpx.Client(timeout=2) as client:
-        while True:
-            if service.popen.poll() is not None:
-                tail = service.log.read_text(errors="replace")[-2000:]
-                raise SystemExit(f"{service.name} exited during start-up:\n{tail}")
-            with contextlib.suppress(httpx.HTTPError):
-                if client.get(service.url + path).status_code == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{service.name} did not answer {path} in time")
-            time.sleep(0.2)
-
-
-def stop(services: list[Service]) -> None:
-    """SIGTERM, then SIGKILL whatever is still running after the grace period."""
-    for service in services:
-        if service.popen.poll() is None:
-            service.popen.terminate()
-    for service in services:
-        try:
-            service.popen.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            service.popen.kill()
-            service.popen.wait()
-
-
-@contextlib.contextmanager
-def running(services: list[Service]) -> Iterator[list[Service]]:
+def wait_until_ready(services: Sequence[Service]) -> None:
     try:
-        yield services
-    finally:
-        stop(services)
+        launch.wait_until_ready([service.process for service in services])
+    except launch.LaunchError as error:
+        raise SystemExit(str(error)) from None
+
+
+def stop(services: Sequence[Service]) -> None:
+    """SIGTERM, then SIGKILL whatever is still running after the grace period."""
+    launch.stop_all([service.process for service in services], grace=STOP_TIMEOUT_SECONDS)

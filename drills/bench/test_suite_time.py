@@ -5,7 +5,8 @@ import shutil
 import subprocess
 import time
 
-from drills.bench.harness import REPO_ROOT, say
+from drills.bench.harness import say
+from flotilla.devstack.registry import REPO_ROOT
 
 SESSION = "tests-3.11"
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drills.bench import harness, speed
-from drills.bench.harness import REGISTRY, SEEDED_ITEMS, Service
+from drills.bench.harness import SEEDED_ITEMS, Service
 from drills.bench.load import CpuClock, Request, median
 from drills.bench.report import Row
-from flotilla.devstack.services import gateway_upstreams
+from flotilla.devstack.services import ServiceSpec, gateway_upstreams
 from flotilla.testing.servers import free_port
 
 ON_VS_OFF_RATIO = 0.85
@@ -64,38 +64,36 @@ def receiver_process(log_dir: Path) -> Iterator[Receiver]:
 
 def start_traced(
     stack: contextlib.ExitStack,
-    users: Service,
-    items_db: str,
+    specs: list[ServiceSpec],
+    database_urls: dict[str, str],
     log_dir: Path,
     log_level: str,
 ) -> tuple[Receiver, Service, Service]:
-    """The receiver, then items and a gateway in front of it that export to it."""
+    """The receiver, then a second items and a gateway in front of it that export to it."""
     receiver = stack.enter_context(receiver_process(log_dir))
     tracing = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
-    items = harness.spawn(
-        "items-traced",
-        "items.main:create_app",
-        {
-            **tracing,
-            "ITEMS_DATABASE_URL": items_db,
-            "ITEMS_JWKS_URL": f"{users.url}/api/v1/auth/jwks",
-            "ITEMS_LOG_LEVEL": log_level,
-        },
+    spec = {s.name: s for s in specs}
+    items = harness.start_instance(
+        spec["items"],
+        database_urls["items"],
         log_dir,
+        suffix="-traced",
+        env={**tracing, "ITEMS_LOG_LEVEL": log_level},
     )
-    gateway = harness.spawn(
-        "gateway-traced",
-        "gateway.main:create_app",
-        {
+    # The gateway's other upstreams are the stack's own.
+    gateway = harness.start_instance(
+        spec["gateway"],
+        None,
+        log_dir,
+        suffix="-traced",
+        env={
             **tracing,
-            **gateway_upstreams({REGISTRY["users"]: users.url, REGISTRY["items"]: items.url}),
+            **gateway_upstreams({spec["items"].service: items.url}),
             "GATEWAY_LOG_LEVEL": log_level,
         },
-        log_dir,
     )
     stack.callback(harness.stop, [gateway, items])
-    for service in (items, gateway):
-        harness.wait_until_answering(service, "/readyz")
+    harness.wait_until_ready([items, gateway])
     return receiver, items, gateway
 
 

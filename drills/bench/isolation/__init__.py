@@ -23,7 +23,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from drills.bench.harness import REPO_ROOT, say
+from drills.bench.harness import say
+from flotilla.devstack.registry import REPO_ROOT
 
 TESTS = Path(__file__).parent / "tests"
 MODES = ("bare", "savepoint", "recreate")
