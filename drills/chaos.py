@@ -42,12 +42,13 @@ LOG_FILE = REPORTS / "chaos-stack.log"
 DATABASE_CONNECT_TIMEOUT = 2.0
 GATEWAY_READ_TIMEOUT = 6.0
 STACK_ENV = {
-    "USERS_DATABASE_CONNECT_TIMEOUT_SECONDS": str(DATABASE_CONNECT_TIMEOUT),
-    "ITEMS_DATABASE_CONNECT_TIMEOUT_SECONDS": str(DATABASE_CONNECT_TIMEOUT),
+    **{
+        f"{service.env_prefix}DATABASE_CONNECT_TIMEOUT_SECONDS": str(DATABASE_CONNECT_TIMEOUT)
+        for service in discover()
+        if service.has_database
+    },
     "GATEWAY_READ_TIMEOUT_SECONDS": str(GATEWAY_READ_TIMEOUT),
-    "USERS_LOG_LEVEL": "WARNING",
-    "ITEMS_LOG_LEVEL": "WARNING",
-    "GATEWAY_LOG_LEVEL": "WARNING",
+    **{f"{service.env_prefix}LOG_LEVEL": "WARNING" for service in discover()},
 }
 #: Slack for scheduling on a busy 2-core machine.
 MARGIN = 1.5

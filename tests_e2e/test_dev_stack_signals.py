@@ -8,7 +8,6 @@ left: not nox, not the launcher, not a service, not the embedded Postgres.
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,9 @@ import httpx
 import psutil
 import pytest
 
+from flotilla.devstack.registry import discover
+from flotilla.testing.servers import free_port
+
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("GATEWAY_URL")),
     reason="about the dev stack; this run is against the stack at GATEWAY_URL",
@@ -28,13 +30,6 @@ pytestmark = pytest.mark.skipif(
 ROOT = Path(__file__).resolve().parents[1]
 READY_TIMEOUT_SECONDS = 180.0
 STOP_TIMEOUT_SECONDS = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -71,7 +66,8 @@ class DevStack:
 
 
 def start_dev_stack(data_dir: Path) -> DevStack:
-    ports = {name: free_port() for name in ("GATEWAY_PORT", "USERS_PORT", "ITEMS_PORT")}
+    # Every service on a free port: a dev stack on the machine keeps its own.
+    ports = {f"{service.env_prefix}PORT": free_port() for service in discover()}
     output = data_dir.parent / f"{data_dir.name}-{time.monotonic_ns()}.log"
     nox = subprocess.Popen(  # noqa: S603 (fixed argv)
         [sys.executable, "-m", "nox", "-s", "dev", "--", "--data-dir", str(data_dir)],
