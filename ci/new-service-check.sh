@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `nox -s new-service` proven in a scratch clone: add a service `orders`, then lint,
-# typecheck and test it, run the e2e suite on the dev stack (register, log in, create and
-# read an orders resource through the gateway), render the compose file and validate the
-# pipeline with it; `git status` must show only the service and its registration lines.
+# typecheck and test it, check that the launcher the dev stack and the drills (bench,
+# chaos, soak) share starts it on its own migrated database, run the e2e suite on the dev
+# stack (register, log in, create and read an orders resource through the gateway), render
+# the compose file and validate the pipeline with it; `git status` must show only the
+# service and its registration lines.
 # A bad name must write nothing.
 set -euo pipefail
 
@@ -36,6 +38,10 @@ step "new-service wrote services/orders/, two docker-compose.yml lines, one k8s 
 nox -s lint typecheck
 TEST_DB_PROVIDER=embedded nox -s "tests-3.11(package='orders')"
 step "lint, typecheck and the orders tests pass"
+
+TEST_DB_PROVIDER=embedded nox -s "tests-3.11(package='flotilla')" -- \
+    tests/unit/test_devstack_launch.py tests/integration/test_devstack_databases.py
+step "the launcher of the dev stack and the drills starts orders, on its own migrated database"
 
 nox -s template-check
 nox -s e2e -- tests_e2e/test_sample_resources.py tests_e2e/test_journeys.py
