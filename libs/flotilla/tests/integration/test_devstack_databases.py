@@ -4,7 +4,7 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 from flotilla.devstack import launch
 from flotilla.devstack.registry import discover
@@ -34,7 +34,7 @@ def test_every_service_with_a_database_gets_its_own_migrated_one(
         assert sorted(urls) == sorted(service.name for service in with_database)
         assert again == urls
         for service in with_database:
-            assert urls[service.name].endswith(f"/{prefix}{service.package}")
+            assert make_url(urls[service.name]).database == f"{prefix}{service.package}"
             assert migrated_revision(urls[service.name]) is not None
     finally:
         for spec in specs:
