@@ -71,6 +71,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from flotilla import tracing
 from flotilla.db_errors import DatabaseFault, classify, is_retryable
 from flotilla.errors import internal_error
 from flotilla.settings import ServiceSettings
@@ -266,7 +267,9 @@ class Database(Queries):
         else:
             await self._free_connections.acquire()
         try:
-            async with self.engine.connect() as connection:
+            async with contextlib.AsyncExitStack() as checkout:
+                with tracing.without_spans():  # the statements get spans; the checkout none
+                    connection = await checkout.enter_async_context(self.engine.connect())
                 yield connection
         finally:
             self._free_connections.release()

@@ -31,6 +31,8 @@ from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.environment_variables import (
     OTEL_EXPORTER_OTLP_ENDPOINT,
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
@@ -54,6 +56,11 @@ TRACING_OFF: TelemetryConfig = {
     "operation_spans": False,
     "auto_configure": False,
 }
+
+#: The meter provider every instrumentation gets: only traces are exported (the
+#: metrics are Prometheus'), and an instrument that records nowhere still costs
+#: each request through the global provider's proxy.
+NO_METRICS = NoOpMeterProvider()
 
 _provider: TracerProvider | None = None
 
@@ -152,14 +159,31 @@ def instrument_engine(engine: AsyncEngine) -> None:
     instrumentor = SQLAlchemyInstrumentor()
     if _provider is not None and not instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.instrument(
-            engine=engine.sync_engine, tracer_provider=_provider, skip_dep_check=True
+            engine=engine.sync_engine,
+            tracer_provider=_provider,
+            meter_provider=NO_METRICS,
+            skip_dep_check=True,
         )
+
+
+def without_spans() -> contextlib.AbstractContextManager[None]:
+    """Instrumentations make no spans inside the block.
+
+    For steps whose span tells less than it costs, such as a pool checkout:
+    SQLAlchemy's instrumentor would give every checkout a ``connect`` span, a
+    third of a database request's spans (``docs/benchmarks.md``).
+    """
+    if _provider is None:
+        return contextlib.nullcontext()
+    return suppress_instrumentation()
 
 
 def instrument_http_client(client: httpx.AsyncClient) -> None:
     """Client spans for ``client``'s requests, which carry the trace context upstream."""
     if _provider is not None:
-        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=_provider)
+        HTTPXClientInstrumentor.instrument_client(
+            client, tracer_provider=_provider, meter_provider=NO_METRICS
+        )
 
 
 #: How long an app's shutdown waits for its last spans to be exported.

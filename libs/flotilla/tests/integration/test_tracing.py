@@ -125,6 +125,17 @@ async def test_a_statement_is_a_client_span_under_the_request(
     assert "LIKE %(pattern)s" in str((statement.attributes or {})["db.statement"])
 
 
+async def test_a_pool_checkout_makes_no_span(
+    traced_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
+) -> None:
+    response = await traced_client.get("/notes/search", params={"text": "%x%"})
+
+    assert response.status_code == 200
+    # The request and its one statement ("SELECT" and, where known, the database's name).
+    operations = sorted(span.name.split()[0] for span in span_exporter.get_finished_spans())
+    assert operations == ["GET", "SELECT"]
+
+
 async def test_query_values_are_redacted_on_the_server_span(
     traced_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
 ) -> None:

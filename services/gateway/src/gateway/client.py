@@ -28,7 +28,11 @@ def trace_configs() -> list[aiohttp.TraceConfig]:
     provider = tracing.tracer_provider()
     if provider is None:
         return []
-    return [create_trace_config(url_filter=redacted_url, tracer_provider=provider)]
+    return [
+        create_trace_config(
+            url_filter=redacted_url, tracer_provider=provider, meter_provider=tracing.NO_METRICS
+        )
+    ]
 
 
 def redacted_url(url: URL) -> str:
