@@ -84,10 +84,7 @@ async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD)
 
 async def token_for(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
     """Register (if needed) and log in; returns the access token."""
-    await register(client, email, password)
-    response = await login(client, email, password)
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
+    token: str = (await session_for(client, email, password))["access_token"]
     return token
 
 

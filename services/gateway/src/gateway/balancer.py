@@ -5,7 +5,8 @@ endpoint mode and a Kubernetes headless Service both answer a lookup with
 every replica's address. The gateway connects to those addresses itself,
 in turn, instead of letting the HTTP client pick the first one.
 
-Every ``refresh_seconds`` each upstream's name is resolved again and every
+Every ``upstream_refresh_seconds`` (the app runs :meth:`Balancer.refresh_all`
+on a timer) each upstream's name is resolved again and every
 address is asked for its ``/readyz``; requests go to the ready ones. A
 draining replica (``flotilla.shutdown``) answers 503 there while it still
 serves, so it stops being chosen before it stops accepting. An address that
@@ -95,7 +96,7 @@ class UpstreamAddresses:
 
 
 class Balancer:
-    """Every upstream's addresses, kept fresh by :meth:`run` (started by the app's lifespan)."""
+    """Every upstream's addresses, kept fresh by :meth:`refresh_all` (on the app's timer)."""
 
     def __init__(
         self,
@@ -103,12 +104,10 @@ class Balancer:
         *,
         resolver: Resolver,
         probe: ReadinessProbe,
-        refresh_seconds: float,
     ) -> None:
         self.upstreams = {name: UpstreamAddresses(name, url) for name, url in upstreams.items()}
         self._resolver = resolver
         self._probe = probe
-        self._refresh_seconds = refresh_seconds
 
     def __getitem__(self, name: str) -> UpstreamAddresses:
         return self.upstreams[name]
@@ -128,12 +127,6 @@ class Balancer:
 
     async def refresh_all(self) -> None:
         await asyncio.gather(*(self.refresh(name) for name in self.upstreams))
-
-    async def run(self) -> None:
-        """Refresh every upstream every ``refresh_seconds``, until cancelled."""
-        while True:
-            await self.refresh_all()
-            await asyncio.sleep(self._refresh_seconds)
 
 
 def readyz_probe(session: Callable[[], aiohttp.ClientSession], timeout: float) -> ReadinessProbe:

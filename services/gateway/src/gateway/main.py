@@ -1,7 +1,5 @@
 """The gateway app: ``uvicorn --factory gateway.main:create_app``."""
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +7,7 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from flotilla.app import create_service_app
+from flotilla.periodic import running_every
 from flotilla.settings import load_settings
 from gateway import __version__
 from gateway.balancer import Balancer, Resolver, readyz_probe, system_resolver
@@ -31,20 +30,18 @@ def create_app(
         settings.upstream_urls,
         resolver=resolver,
         probe=readyz_probe(lambda: client.session, settings.probe_timeout_seconds),
-        refresh_seconds=settings.upstream_refresh_seconds,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await client.open()
         await balancer.refresh_all()  # the first requests already find their addresses
-        refreshing = asyncio.create_task(balancer.run())
         try:
-            yield
+            async with running_every(
+                settings.upstream_refresh_seconds, balancer.refresh_all, name="upstream-refresh"
+            ):
+                yield
         finally:
-            refreshing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await refreshing
             await client.close()
 
     app = create_service_app(

@@ -4,11 +4,12 @@ import httpx
 import pytest
 
 from flotilla.testing.rawhttp import exchange, header_total, request_bytes
+from flotilla.testing.settings import settings_for_test
 from gateway.settings import GatewaySettings
 
 from ..fakes import FakeUpstream
 
-LIMITS = GatewaySettings()
+LIMITS = settings_for_test(GatewaySettings)
 HOST = ("Host", "gateway.test")
 
 

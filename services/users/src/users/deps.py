@@ -29,7 +29,7 @@ async def get_lockout_policy(request: Request) -> LockoutPolicy:
     return policy
 
 
-def get_session_policy(request: Request) -> SessionPolicy:
+async def get_session_policy(request: Request) -> SessionPolicy:
     policy: SessionPolicy = request.app.state.session_policy
     return policy
 

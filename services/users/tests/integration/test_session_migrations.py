@@ -19,7 +19,7 @@ def config(scratch_database: str) -> Config:
     return alembic_config(str(ALEMBIC_INI), scratch_database)
 
 
-def test_adding_sessions_keeps_the_existing_users_and_lets_them_log_in(
+def test_adding_sessions_keeps_the_existing_users_and_gives_them_session_tables(
     config: Config, scratch_database: str
 ) -> None:
     command.upgrade(config, "0001")

@@ -46,10 +46,7 @@ def test_service_settings_use_the_users_prefix(monkeypatch: pytest.MonkeyPatch) 
     assert (settings.access_token_minutes, settings.refresh_token_days) == (5, 2)
 
 
-def test_tokens_live_15_minutes_and_14_days_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("USERS_ACCESS_TOKEN_MINUTES", raising=False)
-    monkeypatch.delenv("USERS_REFRESH_TOKEN_DAYS", raising=False)
-
+def test_tokens_live_15_minutes_and_14_days_by_default() -> None:
     settings = UsersSettings()
 
     assert (settings.access_token_minutes, settings.refresh_token_days) == (15, 14)

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, status
 
+from flotilla.auth import unauthorized
 from flotilla.db import DatabaseDep
 from flotilla.responses import MALFORMED_BODY, error_response
 from flotilla.validation import STORABLE
@@ -62,11 +63,7 @@ async def login(
     except LockedOutError as error:
         raise locked_out(error) from None
     except IncorrectCredentialsError:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail=INCORRECT_CREDENTIALS,
-            headers={"WWW-Authenticate": "Bearer"},
-        ) from None
+        raise unauthorized(INCORRECT_CREDENTIALS) from None
     return issuer.issue(session)
 
 
@@ -84,11 +81,7 @@ async def refresh(
     try:
         session = await sessions.refresh(db, policy, body.refresh_token)
     except sessions.InvalidRefreshTokenError:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail=INVALID_REFRESH_TOKEN,
-            headers={"WWW-Authenticate": "Bearer"},
-        ) from None
+        raise unauthorized(INVALID_REFRESH_TOKEN) from None
     return issuer.issue(session)
 
 

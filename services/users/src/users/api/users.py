@@ -51,13 +51,14 @@ async def update_me(
     if body.password is None or body.current_password is None:
         updated = await repository.update_user(db, user.id, changes)
         return UserOut.model_validate(updated or user)
+    # Hashed before the check below holds a connection and the email's lock, as a login does.
+    changes["hashed_password"] = await hasher.hash(body.password)
     checked = authenticated(db, hasher, lockout, email=user.email, password=body.current_password)
     try:
         # In the transaction that checked the current password, which holds the
         # email's login lock: a login racing the change ends before it (and its
         # session is revoked here) or starts after it (and needs the new password).
         async with checked as (tx, _):
-            changes["hashed_password"] = await hasher.hash(body.password)
             updated = await repository.update_user(tx, user.id, changes)
             await sessions.revoke_all(tx, user.id)
     except LockedOutError as error:
