@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
+from flotilla import tracing
 from flotilla.metrics import RequestMetrics
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ def operations_router(
         responses={503: {"model": Readiness, "description": "A dependency is unavailable"}},
     )
     async def readyz() -> JSONResponse:
-        results = dict(await asyncio.gather(*(_run_check(n, c) for n, c in checks.items())))
+        with tracing.without_spans():  # polled every few seconds, part of no trace
+            results = dict(await asyncio.gather(*(_run_check(n, c) for n, c in checks.items())))
         if draining():
             results["shutdown"] = "unavailable"
         ready = all(result == "ok" for result in results.values())

@@ -21,7 +21,8 @@ explicitly, so tests can trace a block of code with their own.
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -44,11 +45,11 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.semconv.attributes.url_attributes import URL_QUERY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from flotilla.metrics import PROBE_ROUTES
+
 REDACTED = "REDACTED"
 
-#: FastAPI's server spans only: its metrics and logs would duplicate the
-#: Prometheus metrics and JSON logs, and its per-dependency spans cost more than
-#: they tell for routes this small.
+#: Everything of FastAPI's telemetry off; :func:`telemetry_config` turns the server spans on.
 TRACING_OFF: TelemetryConfig = {
     "tracing": False,
     "metrics": False,
@@ -142,11 +143,20 @@ def tracer_provider() -> TracerProvider | None:
     return _provider
 
 
+def is_probe(scope: MutableMapping[str, Any]) -> bool:
+    """A health, readiness or metrics request: polled every few seconds, part of no trace."""
+    return scope.get("path") in PROBE_ROUTES
+
+
 def telemetry_config() -> TelemetryConfig:
-    """FastAPI's ``telemetry=``: server spans when tracing is on, nothing when off."""
+    """FastAPI's ``telemetry=``: off, nothing; on, the server spans alone, probes excepted.
+
+    FastAPI's metrics and logs would duplicate the Prometheus metrics and JSON
+    logs, and its per-dependency spans cost more than they tell for routes this small.
+    """
     if _provider is None:
         return TRACING_OFF
-    return {**TRACING_OFF, "tracing": True, "tracer_provider": _provider}
+    return {**TRACING_OFF, "tracing": True, "tracer_provider": _provider, "exclude": is_probe}
 
 
 def instrument_engine(engine: AsyncEngine) -> None:

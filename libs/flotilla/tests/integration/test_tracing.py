@@ -136,6 +136,16 @@ async def test_a_pool_checkout_makes_no_span(
     assert operations == ["GET", "SELECT"]
 
 
+@pytest.mark.parametrize("probe", ["/healthz", "/readyz", "/metrics"])
+async def test_a_probe_makes_no_span(
+    traced_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter, probe: str
+) -> None:
+    response = await traced_client.get(probe)
+
+    assert response.status_code == 200
+    assert span_exporter.get_finished_spans() == ()
+
+
 async def test_query_values_are_redacted_on_the_server_span(
     traced_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
 ) -> None:

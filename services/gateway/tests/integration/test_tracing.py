@@ -81,6 +81,10 @@ def spans_of_trace(exporter: InMemorySpanExporter, *, at_least: int) -> list[Rea
         time.sleep(0.02)
 
 
+def span_values(span: ReadableSpan) -> list[object]:
+    return [span.name, *(span.attributes or {}).values()]
+
+
 def port_of(url: str) -> int:
     return int(url.rsplit(":", 1)[1])
 
@@ -139,3 +143,14 @@ def test_one_trace_runs_from_the_gateway_through_items_to_users(
     assert (users.attributes or {})["url.path"] == "/api/v1/auth/jwks"
     assert (gateway.attributes or {})[SPAN_ATTRIBUTE] == "traced-request-1"
     assert (items.attributes or {})[SPAN_ATTRIBUTE] == "traced-request-1"
+
+
+def test_readiness_probes_make_no_spans(
+    traced_stack: TracedStack, span_exporter: InMemorySpanExporter
+) -> None:
+    # The gateway's /readyz probes every upstream address's /readyz again.
+    with httpx.Client(base_url=traced_stack.gateway, timeout=30) as client:
+        assert client.get("/readyz").status_code == 200
+
+    spans = span_exporter.get_finished_spans()
+    assert [span for span in spans if any("readyz" in str(v) for v in span_values(span))] == []
