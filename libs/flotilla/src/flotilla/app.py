@@ -65,12 +65,16 @@ def create_service_app(
     title: str | None = None,
 ) -> FastAPI:
     configure_logging(name, settings.log_level)
-    traced = tracing.start(name)
-    if traced:
-        if database is not None:
-            tracing.instrument_engine(database.engine)
-        if token_verifier is not None and isinstance(token_verifier.keys, JwksClient):
-            tracing.instrument_http_client(token_verifier.keys.http_client)
+    jwks = (
+        token_verifier.keys
+        if token_verifier is not None and isinstance(token_verifier.keys, JwksClient)
+        else None
+    )
+    tracing.start(name)  # the instrumentations below do nothing unless it turned tracing on
+    if database is not None:
+        tracing.instrument_engine(database.engine)
+    if jwks is not None:
+        tracing.instrument_http_client(jwks.http_client)
     checks = dict(readiness_checks or {})
     shutdown = GracefulShutdown(settings.drain_seconds)
     if database is not None:
@@ -87,10 +91,9 @@ def create_service_app(
         finally:
             if database is not None:
                 await database.dispose()
-            if token_verifier is not None and isinstance(token_verifier.keys, JwksClient):
-                await token_verifier.keys.aclose()
-            if traced:
-                tracing.flush()
+            if jwks is not None:
+                await jwks.aclose()
+            tracing.flush()
 
     # No slash redirects: collection paths answer with and without the slash.
     # FastAPI's OpenTelemetry hooks make the server spans when tracing is on, and

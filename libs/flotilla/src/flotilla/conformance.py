@@ -12,7 +12,6 @@
 
 import json
 import re
-from functools import lru_cache
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -34,7 +33,6 @@ BAD_HOST = "Request must carry exactly one valid Host header"
 UNSUPPORTED_TRANSFER_CODING = "Transfer codings other than chunked are not supported"
 
 
-@lru_cache(maxsize=256)  # clients send the same few hosts: skip the regex for them
 def is_valid_host(value: bytes) -> bool:
     match = _VALID_HOST.fullmatch(value)
     if match is None:

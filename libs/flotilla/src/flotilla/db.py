@@ -75,6 +75,7 @@ from flotilla import tracing
 from flotilla.db_errors import DatabaseFault, classify, is_retryable
 from flotilla.errors import internal_error
 from flotilla.settings import ServiceSettings
+from flotilla.validation import INT64_MAX, INT64_MIN
 
 logger = logging.getLogger(__name__)
 
@@ -210,11 +211,9 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
     of opening and closing a connection (a Postgres backend) per request.
     """
     server_options = [
-        f"-c statement_timeout={_milliseconds(settings.database_statement_timeout_seconds)}"
+        f"-c statement_timeout={_milliseconds(settings.database_statement_timeout_seconds)}",
+        f"-c lock_timeout={_milliseconds(settings.database_lock_timeout_seconds)}",
     ]
-    server_options.append(
-        f"-c lock_timeout={_milliseconds(settings.database_lock_timeout_seconds)}"
-    )
     engine = create_async_engine(
         settings.database_url,
         isolation_level="AUTOCOMMIT",
@@ -333,9 +332,6 @@ class BoundDatabase(Database):
     def _connection(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         return contextlib.nullcontext(self._bound)
 
-    async def _execute(self, statement: Executable, params: Params) -> Result[Any]:
-        return await self._bound.execute(statement, params)
-
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self._bound.begin_nested():
@@ -354,7 +350,7 @@ async def get_database(request: Request) -> Database:
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 #: A primary key in a path: ids beyond bigint (either way) are a 422, not a database error.
-ResourceId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]
+ResourceId = Annotated[int, Path(ge=INT64_MIN, le=INT64_MAX)]
 
 
 async def _database_error(request: Request, error: Exception) -> JSONResponse:

@@ -11,8 +11,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
+from flotilla.validation import INT64_MAX, INT64_MIN
+
 BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 

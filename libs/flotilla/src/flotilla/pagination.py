@@ -6,9 +6,11 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
+from flotilla.validation import INT64_MAX
+
 MAX_LIMIT = 100
 #: OFFSET is a bigint in Postgres; anything larger must be a 422, not a database error.
-MAX_SKIP = 2**63 - 1
+MAX_SKIP = INT64_MAX
 
 
 T = TypeVar("T")

@@ -2,12 +2,16 @@
 
     python -m flotilla.server users --host 0.0.0.0 --port 8000
 
-The Dockerfiles, the dev stack, the benchmarks and the test servers all build
+The Dockerfile, the dev stack, the benchmarks and the test servers all build
 their server here, from the app's own settings:
 
-- httptools, through :class:`HeaderLimitedProtocol` (uvicorn's documented ``http``
-  setting): it stops reading a request head that outgrows the header limits,
-  so a client cannot make the server buffer megabytes of headers;
+- httptools, through :class:`HeaderLimitedProtocol`, given to uvicorn's documented
+  ``http`` setting: it stops reading a request head that outgrows the header
+  limits, so a client cannot make the server buffer megabytes of headers. The
+  class overrides hooks of uvicorn's httptools protocol that uvicorn does not
+  document (``on_message_begin``, ``on_headers_complete``, ``data_received``,
+  ``send_400_response``): uvicorn is pinned below its next minor release, and
+  ``test_server`` covers each hook, so an upgrade is a deliberate step;
 - no websockets (``ws="none"``): an upgrade request is an ordinary HTTP request
   that the app answers, with the shared middleware's headers;
 - no ``Server`` header: it tells a client nothing it needs;
@@ -16,21 +20,19 @@ their server here, from the app's own settings:
 """
 
 import argparse
-import asyncio
 import json
 import logging
 import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.config import Config
 from uvicorn.importer import import_from_string
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-from uvicorn.server import ServerState
 
 from flotilla.headers import SECURITY_HEADERS
 from flotilla.settings import ServiceSettings
@@ -89,17 +91,10 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
     """
 
     limits: ClassVar[HeaderLimits]
-
-    def __init__(
-        self,
-        config: Config,
-        server_state: ServerState,
-        app_state: dict[str, Any],
-        _loop: asyncio.AbstractEventLoop | None = None,
-    ) -> None:
-        super().__init__(config, server_state, app_state, _loop)
-        self._head_incomplete = True
-        self._head_bytes = 0
+    #: Whether the request being read is still in its head, and its bytes so far
+    #: (``on_message_begin`` resets both for each request).
+    _head_incomplete: bool = True
+    _head_bytes: int = 0
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

@@ -2,6 +2,10 @@
 
 from pydantic import AfterValidator
 
+#: Postgres' bigint range: an id, an offset or a count beyond it is a 422, not a database error.
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
 
 def storable_text(value: str) -> str:
     """Refuse what Postgres cannot store: NUL characters and unpaired surrogates."""

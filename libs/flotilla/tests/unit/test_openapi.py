@@ -1,6 +1,7 @@
 from typing import Any
 
-from flotilla.openapi import INT64_MAX, integer_bounds_as_integers, use_token_url
+from flotilla.openapi import integer_bounds_as_integers, use_token_url
+from flotilla.validation import INT64_MAX
 
 
 def test_integer_bounds_become_integers_and_the_int64_maximum_stays_exact() -> None:

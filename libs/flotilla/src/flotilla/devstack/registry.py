@@ -43,14 +43,6 @@ class Service:
         return int(os.environ.get(f"{self.env_prefix}PORT", self.default_port))
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def app(self) -> str:
-        return f"{self.package}.main:create_app"
-
-    @property
     def alembic_ini(self) -> Path:
         return self.directory / "alembic.ini"
 

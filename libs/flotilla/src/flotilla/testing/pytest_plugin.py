@@ -10,6 +10,7 @@ under test runs its statements on that same connection (``rolled_back_database``
 where its transactions become savepoints.
 """
 
+import functools
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -249,9 +250,11 @@ async def database_on_session(session: AsyncSession) -> Database:
     return BoundDatabase(await session.connection())
 
 
-#: Prefixes of the variables the services' settings read.
-#: Every service's settings prefix (the gateway's too), and the first admin's variables.
-SETTINGS_PREFIXES = (*(service.env_prefix for service in discover()), "FIRST_ADMIN_")
+@functools.cache
+def settings_prefixes() -> tuple[str, ...]:
+    """Prefixes of the variables the services' settings read: every service's settings
+    prefix (the gateway's too), and the first admin's variables."""
+    return (*(service.env_prefix for service in discover()), "FIRST_ADMIN_")
 
 
 @pytest.fixture
@@ -260,7 +263,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     how settings read the environment, which then set exactly what they read."""
     unprefixed = {name.upper() for name in ServiceSettings.model_fields}
     for name in list(os.environ):
-        if name.upper().startswith(SETTINGS_PREFIXES) or name.upper() in unprefixed:
+        if name.upper().startswith(settings_prefixes()) or name.upper() in unprefixed:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 
