@@ -1,20 +1,16 @@
-"""The items app on the test Postgres, verifying tokens against a JWKS served over real HTTP."""
+"""The items app on the test Postgres, verifying tokens against a JWKS served over real HTTP
+(the plugin's ``signing_key`` and ``jwks_url``)."""
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from flotilla.settings import Environment
 from flotilla.testing.pytest_plugin import AppFactory
-from flotilla.testing.servers import serve_in_thread
 from flotilla.testing.settings import settings_for_test
-from flotilla.testing.tokens import SigningKey, bearer, claims_for, jwks
+from flotilla.testing.tokens import SigningKey, bearer, claims_for
 from items.main import create_app
 from items.models import items
 from items.settings import ItemsSettings
@@ -25,22 +21,6 @@ ADMIN_ID = 99
 
 Headers = dict[str, str]
 AddItem = Callable[..., Awaitable[int]]
-
-
-@pytest.fixture(scope="session")
-def signing_key() -> SigningKey:
-    """The users service's key, as far as these tests are concerned."""
-    return SigningKey()
-
-
-@pytest.fixture(scope="session")
-def jwks_url(signing_key: SigningKey) -> Iterator[str]:
-    async def serve_jwks(request: Request) -> JSONResponse:
-        return JSONResponse(jwks([signing_key]))
-
-    users_stub = Starlette(routes=[Route("/api/v1/auth/jwks", serve_jwks)])
-    with serve_in_thread(users_stub) as base_url:
-        yield f"{base_url}/api/v1/auth/jwks"
 
 
 @pytest.fixture

@@ -25,6 +25,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from flotilla import tracing
 from flotilla.db import BoundDatabase, Database, get_database
@@ -39,6 +43,8 @@ from flotilla.testing.postgres import (
     drop_database,
     start_provider,
 )
+from flotilla.testing.servers import serve_in_thread
+from flotilla.testing.tokens import SigningKey, jwks
 
 #: What a service's ``create_app`` is: its settings in, its app out.
 AppFactory = Callable[[Any], FastAPI]
@@ -338,3 +344,22 @@ def span_exporter() -> Iterator[InMemorySpanExporter]:
     with tracing.tracing_with(provider):
         yield exporter
     provider.shutdown()
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> SigningKey:
+    """A key standing in for the users service's: what it signs verifies at ``jwks_url``."""
+    return SigningKey()
+
+
+@pytest.fixture(scope="session")
+def jwks_url(signing_key: SigningKey) -> Iterator[str]:
+    """The users service's JWKS endpoint as a service under test reaches it: over real
+    HTTP, publishing ``signing_key``."""
+
+    async def serve_jwks(request: Request) -> JSONResponse:
+        return JSONResponse(jwks([signing_key]))
+
+    users_stub = Starlette(routes=[Route("/api/v1/auth/jwks", serve_jwks)])
+    with serve_in_thread(users_stub) as base_url:
+        yield f"{base_url}/api/v1/auth/jwks"
