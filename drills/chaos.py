@@ -41,21 +41,22 @@ LOG_FILE = REPORTS / "chaos-stack.log"
 #: 503 from the service, not a 504 from the gateway.
 DATABASE_CONNECT_TIMEOUT = 2.0
 GATEWAY_READ_TIMEOUT = 6.0
+REGISTERED = discover()
 STACK_ENV = {
     **{
         f"{service.env_prefix}DATABASE_CONNECT_TIMEOUT_SECONDS": str(DATABASE_CONNECT_TIMEOUT)
-        for service in discover()
+        for service in REGISTERED
         if service.has_database
     },
     "GATEWAY_READ_TIMEOUT_SECONDS": str(GATEWAY_READ_TIMEOUT),
-    **{f"{service.env_prefix}LOG_LEVEL": "WARNING" for service in discover()},
+    **{f"{service.env_prefix}LOG_LEVEL": "WARNING" for service in REGISTERED},
 }
 #: Slack for scheduling on a busy 2-core machine.
 MARGIN = 1.5
 OUTAGE_BOUND = 2 * DATABASE_CONNECT_TIMEOUT + MARGIN
 USERS_ROUTE = "/api/v1/users/me"
 #: Every service of the dev stack, the gateway included.
-SERVICES = [service.name for service in discover()]
+SERVICES = [service.name for service in REGISTERED]
 
 
 @dataclass

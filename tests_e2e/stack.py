@@ -77,11 +77,13 @@ def started_dev_stack(
     ``env`` adds settings for the services (e.g. a shorter gateway timeout);
     ``log_file`` takes the services' output instead of this process's stdout.
     """
-    ports = {f"{service.env_prefix}PORT": free_port() for service in discover()}
+    services = discover()
+    ports = {service.name: free_port() for service in services}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     email, password = DEFAULT_ADMIN
     environment = {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-        **{name: str(port) for name, port in ports.items()},
+        **{f"{service.env_prefix}PORT": str(ports[service.name]) for service in services},
         "FIRST_ADMIN_EMAIL": email,
         "FIRST_ADMIN_PASSWORD": password,
         **(env or {}),
@@ -96,14 +98,10 @@ def started_dev_stack(
             stdout=output,
             stderr=subprocess.STDOUT if output is not None else None,
         )
-        gateway_url = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
+        gateway_url = urls["gateway"]
         try:
             _wait_ready(gateway_url, launcher)
             items_pid = (Path(data_dir) / "run" / "items.pid").read_text().strip()
-            urls = {
-                service.name: f"http://127.0.0.1:{ports[f'{service.env_prefix}PORT']}"
-                for service in discover()
-            }
             yield Stack(
                 gateway_url,
                 email,

@@ -23,8 +23,9 @@ REGISTRY_IMAGE = "registry.example.com/team/flotilla"
 BASH = shutil.which("bash") or "/bin/bash"
 
 #: The services of the checkout (the registry, services/*/), and those with a database.
-SERVICES = sorted(service.name for service in discover())
-WITH_DATABASE = sorted(service.name for service in discover() if service.has_database)
+REGISTERED = discover()
+SERVICES = sorted(service.name for service in REGISTERED)
+WITH_DATABASE = sorted(service.name for service in REGISTERED if service.has_database)
 
 
 @dataclass

@@ -33,7 +33,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
 from sqlalchemy.engine import make_url
 
 from drills.bench import (
@@ -51,6 +50,7 @@ from drills.bench.harness import Service, say
 from drills.bench.load import CpuClock, Result, median
 from drills.bench.report import Row
 from flotilla.devstack.services import ServiceSpec
+from flotilla.testing.postgres import admin_connect
 
 HOP_RATIO = 0.8
 HOP_ADDED_P50_MS = 2.0
@@ -80,8 +80,7 @@ def wrk_version() -> str:
 
 
 def postgres_version(database_url: str) -> str:
-    conninfo = make_url(database_url).set(drivername="postgresql")
-    with psycopg.connect(conninfo.render_as_string(hide_password=False)) as connection:
+    with admin_connect(make_url(database_url)) as connection:
         row = connection.execute("SHOW server_version").fetchone()
     return f"PostgreSQL {row[0] if row else '?'}"
 

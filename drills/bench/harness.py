@@ -9,6 +9,7 @@ benchmark's own.
 """
 
 import contextlib
+import dataclasses
 import os
 import subprocess
 import sys
@@ -17,7 +18,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import create_engine, insert
 from sqlalchemy.engine import URL, make_url
 
@@ -27,6 +27,7 @@ from flotilla.devstack.services import ServiceSpec, stack
 from flotilla.testing.postgres import (
     DRIVER,
     EmbeddedServer,
+    admin_connect,
     database_exists,
     drop_database,
 )
@@ -147,7 +148,8 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 def service_specs(data_dir: Path) -> list[ServiceSpec]:
     """Every registered service on a free loopback port, the gateway last."""
-    return stack(data_dir, ports={service.name: free_port() for service in discover()})
+    services = discover()
+    return stack(data_dir, services, ports={service.name: free_port() for service in services})
 
 
 @contextlib.contextmanager
@@ -178,8 +180,7 @@ def seed_items(database_url: str, count: int = SEEDED_ITEMS) -> None:
 
 def delete_items_after(database_url: str, last_seeded_id: int = SEEDED_ITEMS) -> None:
     """Remove what a write benchmark added, so later list runs count the same rows."""
-    conninfo = make_url(database_url).set(drivername="postgresql")
-    with psycopg.connect(conninfo.render_as_string(hide_password=False), autocommit=True) as db:
+    with admin_connect(make_url(database_url)) as db:
         db.execute("DELETE FROM items WHERE id > %s", (last_seeded_id,))
         db.execute("VACUUM (ANALYZE) items")
 
@@ -204,9 +205,8 @@ def start_instance(
     env: Mapping[str, str],
 ) -> Service:
     """A second instance of a service (``items-traced``) on a free port."""
-    process = launch.spawn(
-        spec, database_url, env=env, suffix=suffix, port=free_port(), log_dir=log_dir
-    )
+    elsewhere = dataclasses.replace(spec, listen_port=free_port())
+    process = launch.spawn(elsewhere, database_url, env=env, suffix=suffix, log_dir=log_dir)
     return Service(process)
 
 

@@ -16,8 +16,9 @@ SECRET_LOOKING = re.compile(r"PASSWORD|SECRET|SIGNING_KEY|TOKEN|DATABASE_URL|DSN
 PRODUCTION_LIKE = ["staging", "production"]
 
 #: The services of the checkout (the registry, services/*/), and those with a database.
-SERVICES = sorted(service.name for service in discover())
-WITH_DATABASE = sorted(service.name for service in discover() if service.has_database)
+REGISTERED = discover()
+SERVICES = sorted(service.name for service in REGISTERED)
+WITH_DATABASE = sorted(service.name for service in REGISTERED if service.has_database)
 
 
 def of_kind(manifests: list[Manifest], kind: str) -> list[Manifest]:

@@ -74,8 +74,6 @@ def session(request: pytest.FixtureRequest) -> AsyncSession:
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _durations[report.nodeid][report.when] = report.duration
-    if report.failed:
-        _durations[report.nodeid]["failed"] = 1.0
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -5,6 +5,7 @@ their services with :mod:`flotilla.devstack.launch`. These tests record the
 processes it would start instead of starting them.
 """
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -118,11 +119,10 @@ def test_a_second_instance_has_its_own_name_port_and_environment(
     run_dir.mkdir()
 
     process = launch.spawn(
-        items,
+        dataclasses.replace(items, listen_port=9102),
         "postgresql+psycopg:///items",
         env={"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"},
         suffix="-traced",
-        port=9102,
         log_dir=tmp_path,
         run_dir=run_dir,
     )

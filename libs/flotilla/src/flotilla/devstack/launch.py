@@ -120,27 +120,25 @@ def spawn(
     *,
     env: Mapping[str, str] | None = None,
     suffix: str = "",
-    port: int | None = None,
     log_dir: Path | None = None,
     run_dir: Path | None = None,
 ) -> Process:
     """``python -m flotilla.server <service>`` with the spec's environment, then ``env``.
 
-    ``suffix`` names a second instance (``items-traced``) and ``port`` moves it
-    off the spec's; with ``log_dir`` its output goes to ``<log_dir>/<name>.log``.
+    ``suffix`` names a second instance (``items-traced``), which a spec with its own
+    ``listen_port`` puts elsewhere; with ``log_dir`` its output goes to ``<log_dir>/<name>.log``.
     """
     name = f"{spec.name}{suffix}"
-    port = spec.port if port is None else port
     # Each process names itself in its spans, whatever OTEL_SERVICE_NAME the shell holds.
     environment = {"OTEL_SERVICE_NAME": spec.name, **spec.env}
     if database_url is not None:
         environment[f"{spec.service.env_prefix}DATABASE_URL"] = database_url
     command = [sys.executable, "-m", "flotilla.server", spec.name]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
+    command += ["--host", "127.0.0.1", "--port", str(spec.port)]
     return start(
         name,
         command,
-        f"http://127.0.0.1:{port}",
+        spec.url,
         env={**environment, **(env or {})},
         log=log_dir / f"{name}.log" if log_dir is not None else None,
         run_dir=run_dir,
