@@ -1,6 +1,6 @@
 """Spans of requests through a service app with tracing on, kept in memory."""
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 
 import httpx
 import pytest
@@ -9,13 +9,11 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flotilla.auth import TokenVerifier
 from flotilla.db import DatabaseDep
 from flotilla.request_id import SPAN_ATTRIBUTE
 from flotilla.settings import ServiceSettings
-from flotilla.testing.pytest_plugin import truncate_all_tables
 
 from ..conftest import build_app, notes
 
@@ -38,28 +36,13 @@ async def search_notes(db: DatabaseDep, text: str) -> dict[str, int]:
 
 
 @pytest.fixture
-def traced_app(
+def app(
     span_exporter: InMemorySpanExporter, settings: ServiceSettings, verifier: TokenVerifier
 ) -> FastAPI:
+    """The test app, created once tracing is on (``span_exporter``), with a search route."""
     app = build_app(settings, verifier)
     app.include_router(search)
     return app
-
-
-@pytest.fixture
-async def traced_client(
-    traced_app: FastAPI, database_engine: AsyncEngine
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on the app's own engine (the instrumented one); tables emptied afterwards."""
-    transport = httpx.ASGITransport(app=traced_app, raise_app_exceptions=False)
-    try:
-        async with (
-            traced_app.router.lifespan_context(traced_app),
-            httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
-        ):
-            yield client
-    finally:
-        await truncate_all_tables(database_engine)
 
 
 def server_span(spans: Iterable[ReadableSpan]) -> ReadableSpan:
@@ -80,9 +63,9 @@ def every_recorded_value(spans: Iterable[ReadableSpan]) -> list[str]:
 
 
 async def test_a_request_continues_the_inbound_trace(
-    traced_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
+    committing_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
 ) -> None:
-    response = await traced_client.get("/notes/count", headers={"traceparent": TRACEPARENT})
+    response = await committing_client.get("/notes/count", headers={"traceparent": TRACEPARENT})
 
     assert response.status_code == 200
     span = server_span(span_exporter.get_finished_spans())
@@ -94,26 +77,26 @@ async def test_a_request_continues_the_inbound_trace(
 
 
 async def test_a_request_without_traceparent_starts_a_trace(
-    traced_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
+    committing_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
 ) -> None:
-    await traced_client.get("/notes/count")
+    await committing_client.get("/notes/count")
 
     assert server_span(span_exporter.get_finished_spans()).parent is None
 
 
 async def test_the_request_id_is_recorded_on_the_server_span(
-    traced_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
+    committing_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
 ) -> None:
-    await traced_client.get("/notes/count", headers={"X-Request-ID": "trace-me-1"})
+    await committing_client.get("/notes/count", headers={"X-Request-ID": "trace-me-1"})
 
     span = server_span(span_exporter.get_finished_spans())
     assert (span.attributes or {})[SPAN_ATTRIBUTE] == "trace-me-1"
 
 
 async def test_a_statement_is_a_client_span_under_the_request(
-    traced_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
+    committing_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
 ) -> None:
-    response = await traced_client.get("/notes/search", params={"text": "%x%"})
+    response = await committing_client.get("/notes/search", params={"text": "%x%"})
 
     assert response.status_code == 200
     spans = span_exporter.get_finished_spans()
@@ -126,9 +109,9 @@ async def test_a_statement_is_a_client_span_under_the_request(
 
 
 async def test_a_pool_checkout_makes_no_span(
-    traced_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
+    committing_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
 ) -> None:
-    response = await traced_client.get("/notes/search", params={"text": "%x%"})
+    response = await committing_client.get("/notes/search", params={"text": "%x%"})
 
     assert response.status_code == 200
     # The request and its one statement ("SELECT" and, where known, the database's name).
@@ -138,30 +121,30 @@ async def test_a_pool_checkout_makes_no_span(
 
 @pytest.mark.parametrize("probe", ["/healthz", "/readyz", "/metrics"])
 async def test_a_probe_makes_no_span(
-    traced_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter, probe: str
+    committing_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter, probe: str
 ) -> None:
-    response = await traced_client.get(probe)
+    response = await committing_client.get(probe)
 
     assert response.status_code == 200
     assert span_exporter.get_finished_spans() == ()
 
 
 async def test_query_values_are_redacted_on_the_server_span(
-    traced_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
+    committing_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
 ) -> None:
-    await traced_client.get("/notes/search", params={"text": "ada@example.com"})
+    await committing_client.get("/notes/search", params={"text": "ada@example.com"})
 
     span = server_span(span_exporter.get_finished_spans())
     assert (span.attributes or {})["url.query"] == "text=REDACTED"
 
 
 async def test_no_span_records_a_password_a_token_or_a_sql_parameter(
-    traced_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
+    committing_client: httpx.AsyncClient, span_exporter: InMemorySpanExporter
 ) -> None:
-    await traced_client.get("/notes/search", params={"text": SQL_PARAMETER})
-    await traced_client.post("/notes", json={"text": SQL_PARAMETER})
-    await traced_client.post("/notes", json={"text": "x", "password": PASSWORD})
-    await traced_client.get("/whoami", headers={"Authorization": f"Bearer {BEARER_TOKEN}"})
+    await committing_client.get("/notes/search", params={"text": SQL_PARAMETER})
+    await committing_client.post("/notes", json={"text": SQL_PARAMETER})
+    await committing_client.post("/notes", json={"text": "x", "password": PASSWORD})
+    await committing_client.get("/whoami", headers={"Authorization": f"Bearer {BEARER_TOKEN}"})
 
     spans = span_exporter.get_finished_spans()
     assert len([span for span in spans if span.kind is SpanKind.SERVER]) == 4

@@ -234,11 +234,8 @@ async def proxied_client(
             update={"database_url": proxied_url.render_as_string(hide_password=False)}
         )
     )
-    try:
-        async for http_client in _client_for(app):
-            yield http_client
-    finally:
-        await truncate_all_tables(database_engine)
+    async for http_client in _committing_client_for(app, database_engine):
+        yield http_client
 
 
 @pytest.fixture
@@ -311,11 +308,18 @@ async def committing_client(
 
     Every table is emptied afterwards, so later tests still start clean.
     """
+    async for http_client in _committing_client_for(app, database_engine):
+        yield http_client
+
+
+async def _committing_client_for(
+    app: FastAPI, engine: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
     try:
         async for http_client in _client_for(app):
             yield http_client
     finally:
-        await truncate_all_tables(database_engine)
+        await truncate_all_tables(engine)
 
 
 async def truncate_all_tables(engine: AsyncEngine) -> None:
