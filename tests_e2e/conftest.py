@@ -1,5 +1,6 @@
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -38,12 +39,22 @@ def unique_email(label: str = "user") -> str:
 def sign_up(api: httpx.Client, email: str | None = None) -> tuple[str, dict[str, str]]:
     """Register and log in a new user; returns the email and its auth header."""
     email = email or unique_email()
-    registered = api.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
-    assert registered.status_code == 201, registered.text
+    register(api, email)
     return email, log_in(api, email, PASSWORD)
 
 
-def log_in(api: httpx.Client, email: str, password: str) -> dict[str, str]:
+def register(api: httpx.Client, email: str, password: str = PASSWORD) -> None:
+    registered = api.post("/api/v1/auth/register", json={"email": email, "password": password})
+    assert registered.status_code == 201, registered.text
+
+
+def token_response(api: httpx.Client, email: str, password: str = PASSWORD) -> dict[str, Any]:
+    """A login's whole answer: access and refresh tokens, their lifetimes."""
     response = api.post("/api/v1/auth/token", data={"username": email, "password": password})
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def log_in(api: httpx.Client, email: str, password: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_response(api, email, password)['access_token']}"}

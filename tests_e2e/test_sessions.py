@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from tests_e2e.conftest import PASSWORD, unique_email
+from tests_e2e.conftest import PASSWORD, register, token_response, unique_email
 
 INVALID = {"detail": "Invalid refresh token"}
 
@@ -12,11 +12,8 @@ INVALID = {"detail": "Invalid refresh token"}
 def start_session(api: httpx.Client, password: str = PASSWORD) -> tuple[str, dict[str, Any]]:
     """Register a new user and log in; the email and the whole token response."""
     email = unique_email("session")
-    registered = api.post("/api/v1/auth/register", json={"email": email, "password": password})
-    assert registered.status_code == 201, registered.text
-    token = api.post("/api/v1/auth/token", data={"username": email, "password": password})
-    assert token.status_code == 200, token.text
-    return email, token.json()
+    register(api, email, password)
+    return email, token_response(api, email, password)
 
 
 def refresh(api: httpx.Client, refresh_token: str) -> httpx.Response:
@@ -70,7 +67,7 @@ def test_logout_ends_the_session(api: httpx.Client) -> None:
 
 def test_a_password_change_revokes_every_session(api: httpx.Client) -> None:
     email, phone = start_session(api)
-    laptop = api.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD}).json()
+    laptop = token_response(api, email)
 
     wrong = api.patch(
         "/api/v1/users/me",

@@ -6,7 +6,6 @@ a receiver it owns (the receiver decodes the protobuf payloads with
 """
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from flotilla.testing.otlp import OtlpReceiver, ReceivedSpan, receiving_spans
+from tests_e2e.conftest import log_in, register, unique_email
 from tests_e2e.stack import Stack, started_dev_stack
 
 pytestmark = pytest.mark.skipif(
@@ -58,15 +58,15 @@ def one(spans: list[ReceivedSpan], service: str, kind: str, parent_span_id: str)
 def test_a_request_is_one_trace_across_gateway_items_and_users() -> None:
     with receiving_spans() as receiver:
         with traced_dev_stack(receiver) as stack, httpx.Client(base_url=stack.gateway_url) as api:
-            email = f"traced-{uuid.uuid4().hex[:12]}@e2e.example.com"
-            api.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
-            login = api.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+            email = unique_email("traced")
+            register(api, email, PASSWORD)
+            auth = log_in(api, email, PASSWORD)
             # Items' first signed-in request: it fetches the JWKS from users while serving it.
             created = api.post(
                 "/api/v1/items/",
                 json={"name": "Lamp", "price": 1999},
                 headers={
-                    "Authorization": f"Bearer {login.json()['access_token']}",
+                    **auth,
                     "traceparent": f"00-{TRACE_ID}-{CALLER_SPAN_ID}-01",
                     "X-Request-ID": "e2e-traced-1",
                 },
@@ -87,8 +87,8 @@ def test_a_request_is_one_trace_across_gateway_items_and_users() -> None:
 def test_no_exported_span_holds_a_password_a_token_or_a_sql_parameter() -> None:
     with receiving_spans() as receiver:
         with traced_dev_stack(receiver) as stack, httpx.Client(base_url=stack.gateway_url) as api:
-            email = f"sentinel-{uuid.uuid4().hex[:12]}@e2e.example.com"
-            api.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
+            email = unique_email("sentinel")
+            register(api, email, PASSWORD)
             login = api.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
             # Whatever the answer (401 for this token), the token must not be recorded.
             api.post("/api/v1/auth/refresh", json={"refresh_token": REFRESH_TOKEN})
