@@ -7,13 +7,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
+from flotilla.devstack import launch
 from flotilla.devstack.registry import discover
 from flotilla.testing.servers import free_port
 
@@ -33,18 +31,6 @@ class Stack:
     service_urls: dict[str, str] = field(default_factory=dict)
     #: The dev stack's data directory (pid files, embedded Postgres); None for a given stack.
     data_dir: Path | None = None
-
-
-def _wait_ready(url: str, launcher: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if launcher.poll() is not None:
-            raise RuntimeError("the dev stack exited before it was ready")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.5)
-    raise RuntimeError(f"the dev stack was not ready within {READY_TIMEOUT_SECONDS:.0f} s")
 
 
 @contextlib.contextmanager
@@ -100,7 +86,8 @@ def started_dev_stack(
         )
         gateway_url = urls["gateway"]
         try:
-            _wait_ready(gateway_url, launcher)
+            ready = launch.Process("the dev stack", gateway_url, launcher, log=log_file)
+            launch.wait_until_ready([ready], timeout=READY_TIMEOUT_SECONDS)
             items_pid = (Path(data_dir) / "run" / "items.pid").read_text().strip()
             yield Stack(
                 gateway_url,

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 import pytest
 
+from flotilla.devstack import launch
 from flotilla.devstack.registry import discover
 from flotilla.testing.servers import free_port
 
@@ -52,17 +52,8 @@ class DevStack:
         return [nox, *nox.children(recursive=True), psutil.Process(postmaster)]
 
     def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.nox.poll() is not None:
-                raise AssertionError(f"nox -s dev exited early:\n{self.output.read_text()}")
-            try:
-                if httpx.get(f"{self.gateway_url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"not ready in time:\n{self.output.read_text()}")
+        ready = launch.Process("nox -s dev", self.gateway_url, self.nox, log=self.output)
+        launch.wait_until_ready([ready], timeout=READY_TIMEOUT_SECONDS)
 
 
 def start_dev_stack(data_dir: Path) -> DevStack:

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flotilla.devstack import launch
 from flotilla.shutdown import wait_for_drain
 from flotilla.testing.servers import free_port
 
@@ -27,19 +28,6 @@ class Server:
     url: str
 
 
-def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server exited during start-up")
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError("the server did not start")
-
-
 @pytest.fixture
 def server() -> Iterator[Server]:
     port = free_port()
@@ -49,7 +37,9 @@ def server() -> Iterator[Server]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(url, process)
+        launch.wait_until_ready(
+            [launch.Process("draining app", url, process, ready_path="/healthz")]
+        )
         yield Server(process, url)
     finally:
         process.kill()
