@@ -83,11 +83,16 @@ def verifier(signing_key: SigningKey) -> TokenVerifier:
     )
 
 
+def settings_for(database_url: str, **overrides: Any) -> ServiceSettings:
+    """Test settings on ``database_url`` with ``overrides``, never read from the environment."""
+    return settings_for_test(
+        ServiceSettings, environment=Environment.TEST, database_url=database_url, **overrides
+    )
+
+
 @pytest.fixture
 def settings(database_url: str) -> ServiceSettings:
-    return settings_for_test(
-        ServiceSettings, environment=Environment.TEST, database_url=database_url
-    )
+    return settings_for(database_url)
 
 
 @pytest.fixture

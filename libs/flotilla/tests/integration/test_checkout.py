@@ -10,20 +10,16 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from flotilla.db import Database
 from flotilla.db_errors import DatabaseFault, classify
-from flotilla.settings import Environment, ServiceSettings
-from flotilla.testing.settings import settings_for_test
+
+from ..conftest import settings_for
 
 CHECKOUT_TIMEOUT = 0.5
 
 
 @pytest.fixture
 async def one_connection(database_url: str) -> AsyncIterator[Database]:
-    settings = settings_for_test(
-        ServiceSettings,
-        environment=Environment.TEST,
-        database_url=database_url,
-        database_pool_size=1,
-        database_connect_timeout_seconds=CHECKOUT_TIMEOUT,
+    settings = settings_for(
+        database_url, database_pool_size=1, database_connect_timeout_seconds=CHECKOUT_TIMEOUT
     )
     database = Database(settings)
     yield database

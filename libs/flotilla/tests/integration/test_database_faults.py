@@ -7,7 +7,6 @@ connection): a deadlock needs two sessions, and their work really commits.
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -18,19 +17,13 @@ from sqlalchemy.exc import DBAPIError
 from flotilla.app import create_service_app
 from flotilla.db import Database, DatabaseDep, Transaction
 from flotilla.db_errors import DatabaseFault, classify
-from flotilla.settings import Environment, ServiceSettings
-from flotilla.testing.settings import settings_for_test
+
+from ..conftest import settings_for
 
 notes = Table(
     "notes", MetaData(), Column("id", Integer, primary_key=True), Column("text", String(200))
 )
 FIRST, SECOND = 1, 2
-
-
-def settings_for(database_url: str, **overrides: Any) -> ServiceSettings:
-    return settings_for_test(
-        ServiceSettings, environment=Environment.TEST, database_url=database_url, **overrides
-    )
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 
 from flotilla.db import Database
-from flotilla.settings import Environment, ServiceSettings
 from flotilla.testing.faults import DatabaseProxy
 from flotilla.testing.postgres import admin_connect
-from flotilla.testing.settings import settings_for_test
+
+from ..conftest import settings_for
 
 
 async def test_requests_get_503_while_the_database_is_down_then_recover(
@@ -44,9 +44,7 @@ async def test_a_connection_the_server_closed_is_replaced_without_an_error(
     database_url: str, postgres_server_url: URL
 ) -> None:
     """No pre-ping: the pool sees that the server closed an idle connection, at no round trip."""
-    database = Database(
-        settings_for_test(ServiceSettings, environment=Environment.TEST, database_url=database_url)
-    )
+    database = Database(settings_for(database_url))
     try:
         first = await database.fetch_value(text("SELECT pg_backend_pid()"))
         with admin_connect(postgres_server_url) as admin:

@@ -23,8 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeEngine
 
 from flotilla.db import Database
-from flotilla.settings import Environment, ServiceSettings
-from flotilla.testing.settings import settings_for_test
+
+from ..conftest import settings_for
 
 
 def notes_table(text_type: TypeEngine[str]) -> Table:
@@ -107,12 +107,7 @@ async def test_an_expanding_in_list_is_expanded(rolled_back_database: Database) 
 async def test_a_statement_cancelled_midway_does_not_leave_its_connection_busy(
     database_url: str,
 ) -> None:
-    settings = settings_for_test(
-        ServiceSettings,
-        environment=Environment.TEST,
-        database_url=database_url,
-        database_pool_size=1,
-    )
+    settings = settings_for(database_url, database_pool_size=1)
     database = Database(settings)
     slow = asyncio.create_task(database.fetch_value(text("SELECT pg_sleep(5)")))
     await asyncio.sleep(0.5)

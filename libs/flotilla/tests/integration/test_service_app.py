@@ -11,11 +11,9 @@ import pytest
 from flotilla.app import create_service_app
 from flotilla.auth import TokenVerifier
 from flotilla.logging import configure_logging
-from flotilla.settings import Environment, ServiceSettings
-from flotilla.testing.settings import settings_for_test
 from flotilla.testing.tokens import SigningKey, bearer, claims_for
 
-from ..conftest import build_app
+from ..conftest import build_app, settings_for
 
 
 async def test_healthz_answers_ok(client: httpx.AsyncClient) -> None:
@@ -109,12 +107,7 @@ async def test_readyz_documents_its_body(client: httpx.AsyncClient) -> None:
 async def test_the_docs_declare_the_password_flow_at_the_configured_token_url(
     database_url: str, verifier: TokenVerifier
 ) -> None:
-    settings = settings_for_test(
-        ServiceSettings,
-        environment=Environment.TEST,
-        database_url=database_url,
-        token_url="https://api.example/api/v1/auth/token",
-    )
+    settings = settings_for(database_url, token_url="https://api.example/api/v1/auth/token")
     app = build_app(settings, verifier)
 
     scheme = app.openapi()["components"]["securitySchemes"]["OAuth2PasswordBearer"]
@@ -268,12 +261,7 @@ async def test_validation_errors_do_not_echo_the_input(client: httpx.AsyncClient
 async def test_cors_allows_only_the_configured_origins(
     database_url: str, verifier: TokenVerifier
 ) -> None:
-    settings = settings_for_test(
-        ServiceSettings,
-        environment=Environment.TEST,
-        database_url=database_url,
-        cors_allow_origins=["https://app.example"],
-    )
+    settings = settings_for(database_url, cors_allow_origins=["https://app.example"])
     app = create_service_app(name="cors", version="0", settings=settings, routers=[])
     preflight = {"Access-Control-Request-Method": "GET"}
     transport = httpx.ASGITransport(app=app)
